@@ -1,0 +1,616 @@
+//! Exact rational and integer arithmetic: the only module that touches malachite.
+//!
+//! Everything the tool decides is decided with [`Rat`] (an exact rational number `p/q`,
+//! `q > 0`, `gcd(p, q) = 1`) and [`Int`] (an exact integer). Both wrap the malachite crates
+//! (LGPL-3.0), which are used nowhere else, so the arithmetic backend can be swapped in one
+//! place.
+//!
+//! Text forms (PRODUCT.md, "Numbers are exact"):
+//! - canonical output: `"p/q"` in lowest terms with `q > 0`, integers without `/1`
+//!   ([`Rat::canonical`]);
+//! - accepted input ([`Rat::parse`]): integers `"-7"`, fractions `"3/4"`, decimals `"0.125"`,
+//!   scientific notation `"-1.5e-3"`; the exponent and the digit count are bounded
+//!   ([`ParseLimits`]) so that a 20-byte input cannot demand gigabytes.
+//!
+//! Conversion to `f64` ([`Rat::to_f64`]) is correctly rounded (round to nearest, ties to
+//! even); it is used only for the non-normative float cross-check (MATH.md §9).
+
+use malachite_base::num::arithmetic::traits::{
+    Abs, DivExact, Gcd, Lcm, Pow, Sign,
+};
+use malachite_base::num::conversion::traits::RoundingFrom;
+use malachite_base::num::logic::traits::SignificantBits;
+use malachite_base::rounding_modes::RoundingMode;
+use malachite_nz::integer::Integer;
+use malachite_nz::natural::Natural;
+use malachite_q::rational::arithmetic::traits::SimplestRationalInInterval;
+use malachite_q::Rational;
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+use std::str::FromStr;
+
+/// An exact rational number, always in lowest terms with a positive denominator.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// let x = Rat::parse("-1.5e-3").unwrap();
+/// assert_eq!(x.canonical(), "-3/2000");
+/// assert_eq!((&x + &Rat::from_i64(1)).canonical(), "1997/2000");
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Rat(Rational);
+
+/// An exact integer (used by fraction-free elimination).
+///
+/// ```
+/// use dlgeom_cert::arith::Int;
+/// let a = Int::from_i64(12);
+/// assert_eq!(a.div_exact(&Int::from_i64(4)), Int::from_i64(3));
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Int(Integer);
+
+/// Bounds on numeric text accepted by [`Rat::parse_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Largest accepted `|e|` in scientific notation.
+    pub max_exponent: u64,
+    /// Largest accepted number of digits (numerator, denominator and fraction together).
+    pub max_digits: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_exponent: 10_000,
+            max_digits: 100_000,
+        }
+    }
+}
+
+/// Why a piece of text is not an exact number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumberError(pub String);
+
+impl fmt::Display for NumberError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, NumberError> {
+    Err(NumberError(msg.into()))
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Rat {
+    /// `0`.
+    pub fn zero() -> Rat {
+        Rat(Rational::from(0u32))
+    }
+    /// `1`.
+    pub fn one() -> Rat {
+        Rat(Rational::from(1u32))
+    }
+    /// The integer `n` as a rational.
+    pub fn from_i64(n: i64) -> Rat {
+        Rat(Rational::from(n))
+    }
+    /// `n/d`; `None` when `d = 0`.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// assert_eq!(Rat::from_frac(6, -4).unwrap().canonical(), "-3/2");
+    /// assert!(Rat::from_frac(1, 0).is_none());
+    /// ```
+    pub fn from_frac(n: i64, d: i64) -> Option<Rat> {
+        if d == 0 {
+            None
+        } else {
+            Some(Rat(Rational::from_signeds(n, d)))
+        }
+    }
+    /// `n/d` for exact integers; `None` when `d = 0`.
+    pub fn from_ints(n: &Int, d: &Int) -> Option<Rat> {
+        if d.is_zero() {
+            None
+        } else {
+            Some(Rat(Rational::from_integers_ref(&n.0, &d.0)))
+        }
+    }
+    /// The integer `n` as a rational.
+    pub fn from_int(n: &Int) -> Rat {
+        Rat(Rational::from(&n.0))
+    }
+
+    /// The exact value of a finite `f64` (every finite binary float is a rational);
+    /// `None` for NaN and infinities.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// assert_eq!(Rat::from_f64_exact(0.1).unwrap().canonical(),
+    ///            "3602879701896397/36028797018963968");
+    /// ```
+    pub fn from_f64_exact(x: f64) -> Option<Rat> {
+        Rational::try_from(x).ok().map(Rat)
+    }
+
+    /// Parse exact numeric text with the default [`ParseLimits`].
+    pub fn parse(s: &str) -> Result<Rat, NumberError> {
+        Rat::parse_with(s, &ParseLimits::default())
+    }
+
+    /// Parse exact numeric text: `[-+]digits`, `[-+]digits/digits`,
+    /// `[-+]digits[.digits][e[-+]digits]` (also `.5`, `5.`). No spaces, no `NaN`/`inf`,
+    /// no zero denominator; the exponent and digit count are bounded by `limits`.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// assert_eq!(Rat::parse("0.125").unwrap().canonical(), "1/8");
+    /// assert_eq!(Rat::parse("6/-4").is_err(), true);
+    /// assert!(Rat::parse("1/0").is_err());
+    /// assert!(Rat::parse("1e999999999").is_err());
+    /// ```
+    pub fn parse_with(s: &str, limits: &ParseLimits) -> Result<Rat, NumberError> {
+        if s.is_empty() {
+            return err("empty text is not a number");
+        }
+        let (neg, body) = match s.as_bytes()[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let lower = body.to_ascii_lowercase();
+        if lower.starts_with("nan") || lower.starts_with("inf") {
+            return err(format!(
+                "\"{s}\" is not a finite exact number (NaN and infinities are not allowed)"
+            ));
+        }
+        let digits = body.bytes().filter(|b| b.is_ascii_digit()).count();
+        if digits > limits.max_digits {
+            return err(format!(
+                "number has {digits} digits, more than the limit of {} (raise it with --max-digits)",
+                limits.max_digits
+            ));
+        }
+        let value = if let Some((n, d)) = body.split_once('/') {
+            if !is_digits(n) || !is_digits(d) {
+                return err(format!(
+                    "\"{s}\" is not a fraction of the form p/q with decimal digits (a sign may only stand in front)"
+                ));
+            }
+            let n = Natural::from_str(n).map_err(|_| NumberError(format!("bad numerator in \"{s}\"")))?;
+            let d = Natural::from_str(d).map_err(|_| NumberError(format!("bad denominator in \"{s}\"")))?;
+            if d == 0u32 {
+                return err(format!("\"{s}\" has a zero denominator"));
+            }
+            Rational::from_naturals(n, d)
+        } else {
+            let (mant, exp) = match body.find(['e', 'E']) {
+                Some(i) => (&body[..i], Some(&body[i + 1..])),
+                None => (body, None),
+            };
+            let (ip, fp) = match mant.split_once('.') {
+                Some((a, b)) => (a, b),
+                None => (mant, ""),
+            };
+            if (ip.is_empty() && fp.is_empty())
+                || (!ip.is_empty() && !is_digits(ip))
+                || (!fp.is_empty() && !is_digits(fp))
+            {
+                return err(format!("\"{s}\" is not a number (expected e.g. -7, 3/4, 0.125, -1.5e-3)"));
+            }
+            let mut e: i64 = 0;
+            if let Some(x) = exp {
+                let (eneg, ed) = match x.as_bytes().first() {
+                    Some(b'-') => (true, &x[1..]),
+                    Some(b'+') => (false, &x[1..]),
+                    _ => (false, x),
+                };
+                if !is_digits(ed) {
+                    return err(format!("\"{s}\" has a malformed exponent"));
+                }
+                let trimmed = ed.trim_start_matches('0');
+                let mag: u64 = if trimmed.len() > 18 {
+                    u64::MAX
+                } else {
+                    trimmed.parse::<u64>().unwrap_or(0)
+                };
+                if mag > limits.max_exponent {
+                    return err(format!(
+                        "\"{s}\": exponent magnitude exceeds the limit of {} (raise it with --max-exponent)",
+                        limits.max_exponent
+                    ));
+                }
+                e = if eneg { -(mag as i64) } else { mag as i64 };
+            }
+            let all = format!("{ip}{fp}");
+            let m = Natural::from_str(if all.is_empty() { "0" } else { &all })
+                .map_err(|_| NumberError(format!("bad digits in \"{s}\"")))?;
+            let e = e - fp.len() as i64;
+            let ten = Natural::from(10u32);
+            if e >= 0 {
+                Rational::from(m * (&ten).pow(e as u64))
+            } else {
+                Rational::from_naturals(m, (&ten).pow((-e) as u64))
+            }
+        };
+        Ok(Rat(if neg { -value } else { value }))
+    }
+
+    /// Canonical text: `"p/q"` in lowest terms with `q > 0`, or `"p"` for an integer.
+    pub fn canonical(&self) -> String {
+        self.0.to_string()
+    }
+
+    /// Correctly rounded conversion to `f64` (nearest, ties to even; overflow gives ±inf).
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// assert_eq!(Rat::parse("1/3").unwrap().to_f64(), 1.0 / 3.0);
+    /// ```
+    pub fn to_f64(&self) -> f64 {
+        f64::rounding_from(&self.0, RoundingMode::Nearest).0
+    }
+
+    /// `true` iff the value is `0`.
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0u32
+    }
+    /// `-1`, `0` or `1`.
+    pub fn signum(&self) -> i32 {
+        match self.0.sign() {
+            Ordering::Less => -1,
+            Ordering::Equal => 0,
+            Ordering::Greater => 1,
+        }
+    }
+    /// `true` iff `> 0`.
+    pub fn is_positive(&self) -> bool {
+        self.signum() > 0
+    }
+    /// `true` iff `< 0`.
+    pub fn is_negative(&self) -> bool {
+        self.signum() < 0
+    }
+    /// `|x|`.
+    pub fn abs(&self) -> Rat {
+        Rat((&self.0).abs())
+    }
+    /// `1/x`; `None` for `x = 0`.
+    pub fn recip(&self) -> Option<Rat> {
+        if self.is_zero() {
+            None
+        } else {
+            Some(Rat(Rational::from(1u32) / &self.0))
+        }
+    }
+    /// `x²`.
+    pub fn square(&self) -> Rat {
+        Rat(&self.0 * &self.0)
+    }
+    /// `max(x, 0)` (the ReLU ramp).
+    pub fn relu(&self) -> Rat {
+        if self.is_positive() {
+            self.clone()
+        } else {
+            Rat::zero()
+        }
+    }
+    /// The signed numerator `p` of `p/q`.
+    pub fn numer(&self) -> Int {
+        let n = Integer::from(self.0.numerator_ref());
+        Int(if self.is_negative() { -n } else { n })
+    }
+    /// The positive denominator `q` of `p/q`.
+    pub fn denom(&self) -> Int {
+        Int(Integer::from(self.0.denominator_ref()))
+    }
+    /// Bits of the larger of `|p|` and `q`: a measure of how big the number is.
+    pub fn bit_size(&self) -> u64 {
+        self.0
+            .numerator_ref()
+            .significant_bits()
+            .max(self.0.denominator_ref().significant_bits())
+    }
+    /// `true` iff the denominator is 1.
+    pub fn is_integer(&self) -> bool {
+        *self.0.denominator_ref() == 1u32
+    }
+
+    /// The simplest rational strictly between `a` and `b` (smallest denominator, then
+    /// smallest numerator magnitude; Stern–Brocot / continued fractions). `None` if `a ≥ b`.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// let a = Rat::parse("0.3141").unwrap();
+    /// let b = Rat::parse("0.3142").unwrap();
+    /// assert_eq!(Rat::simplest_between(&a, &b).unwrap().canonical(), "17/54");
+    /// ```
+    pub fn simplest_between(a: &Rat, b: &Rat) -> Option<Rat> {
+        if a >= b {
+            None
+        } else {
+            Some(Rat(Rational::simplest_rational_in_open_interval(&a.0, &b.0)))
+        }
+    }
+}
+
+impl Int {
+    /// The integer `n`.
+    pub fn from_i64(n: i64) -> Int {
+        Int(Integer::from(n))
+    }
+    /// `0`.
+    pub fn zero() -> Int {
+        Int(Integer::from(0u32))
+    }
+    /// `1`.
+    pub fn one() -> Int {
+        Int(Integer::from(1u32))
+    }
+    /// `true` iff `0`.
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0u32
+    }
+    /// `-1`, `0` or `1`.
+    pub fn signum(&self) -> i32 {
+        match self.0.sign() {
+            Ordering::Less => -1,
+            Ordering::Equal => 0,
+            Ordering::Greater => 1,
+        }
+    }
+    /// `self / d` where `d` is known to divide `self` exactly (Bareiss steps).
+    /// Panics (a programming error) when `d = 0`.
+    pub fn div_exact(&self, d: &Int) -> Int {
+        Int((&self.0).div_exact(&d.0))
+    }
+    /// `gcd(|a|, |b|)` (non-negative).
+    pub fn gcd(&self, other: &Int) -> Int {
+        Int(Integer::from((&self.0).unsigned_abs_ref().gcd(other.0.unsigned_abs_ref())))
+    }
+    /// `lcm(|a|, |b|)` (non-negative).
+    pub fn lcm(&self, other: &Int) -> Int {
+        Int(Integer::from(self.0.unsigned_abs_ref().lcm(other.0.unsigned_abs_ref())))
+    }
+    /// `|a|`.
+    pub fn abs(&self) -> Int {
+        Int((&self.0).abs())
+    }
+    /// Decimal text.
+    pub fn canonical(&self) -> String {
+        self.0.to_string()
+    }
+    /// Number of significant bits of `|a|`.
+    pub fn bit_size(&self) -> u64 {
+        self.0.significant_bits()
+    }
+    /// `Some(a)` when it fits in an `i64`.
+    pub fn to_i64(&self) -> Option<i64> {
+        i64::try_from(&self.0).ok()
+    }
+}
+
+impl fmt::Display for Rat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+impl fmt::Debug for Rat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+impl fmt::Display for Int {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+impl fmt::Debug for Int {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+macro_rules! binops {
+    ($t:ident, $($tr:ident $m:ident $atr:ident $am:ident),*) => {$(
+        impl $tr<$t> for $t { type Output = $t; fn $m(self, o: $t) -> $t { $t(self.0.$m(o.0)) } }
+        impl $tr<&$t> for $t { type Output = $t; fn $m(self, o: &$t) -> $t { $t(self.0.$m(&o.0)) } }
+        impl $tr<$t> for &$t { type Output = $t; fn $m(self, o: $t) -> $t { $t((&self.0).$m(o.0)) } }
+        impl<'a, 'b> $tr<&'b $t> for &'a $t { type Output = $t; fn $m(self, o: &'b $t) -> $t { $t((&self.0).$m(&o.0)) } }
+        impl $atr<$t> for $t { fn $am(&mut self, o: $t) { self.0.$am(o.0) } }
+        impl $atr<&$t> for $t { fn $am(&mut self, o: &$t) { self.0.$am(&o.0) } }
+    )*};
+}
+binops!(Rat, Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign);
+binops!(Int, Add add AddAssign add_assign, Sub sub SubAssign sub_assign, Mul mul MulAssign mul_assign);
+
+/// Exact division; panics (a programming error) on division by zero — callers check first.
+impl Div<&Rat> for &Rat {
+    type Output = Rat;
+    fn div(self, o: &Rat) -> Rat {
+        assert!(!o.is_zero(), "exact division by zero");
+        Rat(&self.0 / &o.0)
+    }
+}
+impl Div<Rat> for Rat {
+    type Output = Rat;
+    fn div(self, o: Rat) -> Rat {
+        &self / &o
+    }
+}
+impl Div<&Rat> for Rat {
+    type Output = Rat;
+    fn div(self, o: &Rat) -> Rat {
+        &self / o
+    }
+}
+impl Neg for Rat {
+    type Output = Rat;
+    fn neg(self) -> Rat {
+        Rat(-self.0)
+    }
+}
+impl Neg for &Rat {
+    type Output = Rat;
+    fn neg(self) -> Rat {
+        Rat(-&self.0)
+    }
+}
+impl Neg for Int {
+    type Output = Int;
+    fn neg(self) -> Int {
+        Int(-self.0)
+    }
+}
+impl Neg for &Int {
+    type Output = Int;
+    fn neg(self) -> Int {
+        Int(-&self.0)
+    }
+}
+impl std::iter::Sum for Rat {
+    fn sum<I: Iterator<Item = Rat>>(iter: I) -> Rat {
+        let mut s = Rat::zero();
+        for x in iter {
+            s += x;
+        }
+        s
+    }
+}
+
+/// The scalar operations the network code needs, so one evaluation routine runs both in
+/// exact arithmetic ([`Rat`]) and in `f64` for the non-normative cross-check (MATH.md §9).
+pub trait Scalar:
+    Clone
+    + PartialOrd
+    + fmt::Debug
+    + Send
+    + Sync
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + for<'a> AddAssign<&'a Self>
+    + Neg<Output = Self>
+{
+    /// `0`.
+    fn zero() -> Self;
+    /// Conversion of an exact value (correctly rounded for `f64`).
+    fn from_rat(r: &Rat) -> Self;
+    /// `a·b` from references (avoids clones for big numbers).
+    fn mul_ref(a: &Self, b: &Self) -> Self;
+    /// `a - b` from references.
+    fn sub_ref(a: &Self, b: &Self) -> Self;
+    /// `self / n` for a positive count `n`.
+    fn div_count(&self, n: usize) -> Self;
+    /// `-1`, `0`, `1` (for `f64`, `0` only for an exact zero).
+    fn sign(&self) -> i32;
+    /// `|x|`.
+    fn abs_val(&self) -> Self;
+    /// Approximate value (for reporting only).
+    fn approx(&self) -> f64;
+}
+
+impl Scalar for Rat {
+    fn zero() -> Self {
+        Rat::zero()
+    }
+    fn from_rat(r: &Rat) -> Self {
+        r.clone()
+    }
+    fn mul_ref(a: &Self, b: &Self) -> Self {
+        a * b
+    }
+    fn sub_ref(a: &Self, b: &Self) -> Self {
+        a - b
+    }
+    fn div_count(&self, n: usize) -> Self {
+        Rat(&self.0 / Rational::from(n as u64))
+    }
+    fn sign(&self) -> i32 {
+        self.signum()
+    }
+    fn abs_val(&self) -> Self {
+        self.abs()
+    }
+    fn approx(&self) -> f64 {
+        self.to_f64()
+    }
+}
+
+impl Scalar for f64 {
+    fn zero() -> Self {
+        0.0
+    }
+    fn from_rat(r: &Rat) -> Self {
+        r.to_f64()
+    }
+    fn mul_ref(a: &Self, b: &Self) -> Self {
+        a * b
+    }
+    fn sub_ref(a: &Self, b: &Self) -> Self {
+        a - b
+    }
+    fn div_count(&self, n: usize) -> Self {
+        self / n as f64
+    }
+    fn sign(&self) -> i32 {
+        if *self > 0.0 {
+            1
+        } else if *self < 0.0 {
+            -1
+        } else {
+            0
+        }
+    }
+    fn abs_val(&self) -> Self {
+        self.abs()
+    }
+    fn approx(&self) -> f64 {
+        *self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_forms() {
+        for (s, c) in [
+            ("-7", "-7"),
+            ("3/4", "3/4"),
+            ("6/8", "3/4"),
+            ("0.125", "1/8"),
+            ("-1.5e-3", "-3/2000"),
+            ("1E3", "1000"),
+            (".5", "1/2"),
+            ("5.", "5"),
+            ("+2", "2"),
+            ("0", "0"),
+            ("-0", "0"),
+            ("00012", "12"),
+        ] {
+            assert_eq!(Rat::parse(s).unwrap().canonical(), c, "{s}");
+        }
+        for s in [
+            "", "-", "1/0", "NaN", "inf", "-Infinity", "1e999999999", "1/-2", "-1/-2", "1 ", " 1", "1e", "e5",
+            ".", "1.2.3", "0x10", "1/2/3", "1.5/2", "١",
+        ] {
+            assert!(Rat::parse(s).is_err(), "{s:?} should fail");
+        }
+    }
+
+    #[test]
+    fn f64_rounding() {
+        assert_eq!(Rat::parse("0.1").unwrap().to_f64(), 0.1);
+        assert_eq!(Rat::parse("1e400").unwrap().to_f64(), f64::INFINITY);
+        let x = Rat::from_f64_exact(1.0 / 3.0).unwrap();
+        assert_eq!(x.to_f64(), 1.0 / 3.0);
+    }
+}

@@ -1,0 +1,3 @@
+pub mod arith;
+pub mod data;
+pub mod matrix;
