@@ -16,7 +16,7 @@
 //! even); it is used only for the non-normative float cross-check (MATH.md §9).
 
 use malachite_base::num::arithmetic::traits::{
-    Abs, DivExact, Gcd, Lcm, Pow, Sign,
+    Abs, DivExact, Floor, Gcd, Lcm, Pow, Sign,
 };
 use malachite_base::num::conversion::traits::RoundingFrom;
 use malachite_base::num::logic::traits::SignificantBits;
@@ -317,6 +317,15 @@ impl Rat {
             .significant_bits()
             .max(self.0.denominator_ref().significant_bits())
     }
+    /// `⌊x⌋`.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::{Int, Rat};
+    /// assert_eq!(Rat::parse("-7/2").unwrap().floor(), Int::from_i64(-4));
+    /// ```
+    pub fn floor(&self) -> Int {
+        Int((&self.0).floor())
+    }
     /// `true` iff the denominator is 1.
     pub fn is_integer(&self) -> bool {
         *self.0.denominator_ref() == 1u32
@@ -514,9 +523,14 @@ pub trait Scalar:
     fn abs_val(&self) -> Self;
     /// Approximate value (for reporting only).
     fn approx(&self) -> f64;
+    /// Whether sums over points may be split across threads. Exact sums are associative, so
+    /// `Rat` says yes; `f64` says no, so that float results are reproducible bit for bit by
+    /// a sequential loop in data order (the checker recomputes them).
+    const PARALLEL: bool;
 }
 
 impl Scalar for Rat {
+    const PARALLEL: bool = true;
     fn zero() -> Self {
         Rat::zero()
     }
@@ -544,6 +558,7 @@ impl Scalar for Rat {
 }
 
 impl Scalar for f64 {
+    const PARALLEL: bool = false;
     fn zero() -> Self {
         0.0
     }

@@ -1,1 +1,523 @@
-//! (being written)
+//! Sequential cone separation (MATH.md §4), producing the cones used by every construction.
+//!
+//! Input: units `U_1, …, U_u ⊂ ℚ^d` (point sets to be collapsed, one per layer) and passers
+//! `P ⊂ ℚ^d` (points that pass every layer). Step `ℓ` picks a unit `k` not yet collapsed and
+//! builds the cumulative layer (MATH.md §3, §4 "Rational recipe")
+//!
+//! ```text
+//!     W = 𝟙 nᵀ + κ I      (row m is n + κ e_m),        b = −W a,        n·a = β,
+//!     (W p + b)_m = n·(p − a) + κ (p − a)_m = (n·p − β) + κ (p_m − a_m),
+//! ```
+//!
+//! such that, strictly and checked exactly,
+//! - **collapse**: `(W x + b)_m < 0` for every `m` and every `x ∈ U_k`;
+//! - **pass**: `(W v + b)_m > 0` for every `m` and every `v` in the units not yet collapsed,
+//!   in `P`, and every earlier apex `a_1, …, a_{ℓ−1}`.
+//!
+//! Recipe, per step:
+//! 1. `n` from [`crate::lp`]: `n·x < n·v` strictly between `U_k` (below) and the pass set
+//!    (above). `n` is a primitive integer vector. Candidate directions: `mean(pass) − mean(U_k)`,
+//!    then `mean(U_j) − mean(U_k)`, `a_i − mean(U_k)`, `mean(P) − mean(U_k)` (closest first),
+//!    then the exact simplex.
+//! 2. `β` = the simplest rational in the middle third of `(max_x n·x, min_v n·v)` (centred,
+//!    so both sides keep a margin; `(lo, lo + 1)` when nothing must pass).
+//! 3. Apex `a` on `n·a = β`, near the unit: `p₀ = c + ((β − n·c)/|n|²) n` is the orthogonal
+//!    projection of the unit mean `c`; every coordinate except the one with the largest `|n_m|`
+//!    is replaced by the simplest rational within `ρ = |n·c − β| / (4 |n|₁)` of `p₀`, and that
+//!    coordinate is solved from `n·a = β`. If `a` is affinely dependent on the earlier apexes
+//!    (and at most `d + 1` apexes are wanted), `a ← a + t u` with `u = n_{m*} e_i − n_i e_{m*}`
+//!    (a basis vector of `n^⊥` outside the span of the apex differences) and `t` the simplest
+//!    rational in `(0, ρ/|u|_∞)`. Such `u` exists while `ℓ ≤ d + 1`: otherwise `n^⊥` and
+//!    `a − a_1` would both lie in that span, which would then be `ℚ^d`, of dimension `ℓ − 2`.
+//! 4. `κ` = the simplest rational in `(0, B/2)`, `B = min_p |n·p − β| / max_m |p_m − a_m|` over
+//!    all points of the step (collapse and pass; `p ≠ a` since no point lies on the
+//!    hyperplane); if `κ + n·𝟙 = 0` (W singular: eigenvalues `κ`, `κ + n·𝟙`) the simplest in
+//!    `(0, κ)` instead. Then `|κ (p − a)_m| ≤ B/2 · max|p − a| ≤ |n·p − β| / 2`, so every
+//!    coordinate has the sign of `n·p − β` and `|(W p + b)_m| ≥ |n·p − β| / 2`.
+//! 5. Every strict inequality is then checked exactly (with `n·p` computed once per point
+//!    per step) and the smallest `|(W p + b)_m|` is recorded as the margin.
+//!
+//! Order: greedy and deterministic, the smallest unit index that can be separated from
+//! everything that must pass. If at some step no remaining unit can be separated, a
+//! [`ConeFailure`] carries, for every remaining unit, a [`HullIntersection`] proving that it
+//! cannot be separated from the rest (remaining units, passers and the apexes already placed).
+//! That is exact for this order and these apexes; a different order or different apex
+//! positions might still succeed (only a witness whose `μ` avoids the apexes is independent
+//! of the apex choice).
+
+use crate::arith::Rat;
+use crate::lp::{separate_with_values, HullIntersection, Separation};
+use crate::matrix::{dot, Matrix};
+
+/// One cumulative layer `(W^{(ℓ)}, b^{(ℓ)})` of MATH.md §4, collapsing one unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cone {
+    /// Which unit (index into `units`) this layer collapses.
+    pub unit: usize,
+    /// The normal `n` (a primitive integer vector).
+    pub normal: Vec<Rat>,
+    /// `β`: `n·x < β` on the unit, `n·v > β` on everything that must pass.
+    pub beta: Rat,
+    /// The apex `a`, with `n·a = β`.
+    pub apex: Vec<Rat>,
+    /// `κ > 0`, with `κ + n·𝟙 ≠ 0`.
+    pub kappa: Rat,
+    /// Cumulative `W^{(ℓ)} = 𝟙 nᵀ + κ I` (row `m` is `n + κ e_m`).
+    pub w: Matrix,
+    /// Cumulative `b^{(ℓ)} = −W a`.
+    pub b: Vec<Rat>,
+    /// `min |(W p + b)_m|` over all points checked at this step and all coordinates `m` (`> 0`).
+    pub margin: Rat,
+}
+
+/// Which input point an index of a pass set refers to (see [`ConeFailure::pass_set`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PointRef {
+    /// Point `index` of unit `unit`.
+    Unit {
+        /// Index into `units`.
+        unit: usize,
+        /// Index into `units[unit]`.
+        index: usize,
+    },
+    /// `passers[i]`.
+    Passer(usize),
+    /// The apex of the cone built at (0-based) step `i`, i.e. `cones[i].apex`.
+    Apex(usize),
+}
+
+/// Why sequential cone separation stopped: at step `step` (1-based, `= cones.len() + 1`) no
+/// remaining unit can be strictly separated from what must pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConeFailure {
+    /// The failing step `ℓ` (1-based).
+    pub step: usize,
+    /// The units not yet collapsed, increasing.
+    pub remaining: Vec<usize>,
+    /// For each remaining unit `k`: a hull intersection with `λ` indexing `units[k]` and `μ`
+    /// indexing the pass set of `k` in the order of [`ConeFailure::pass_set`].
+    pub witnesses: Vec<(usize, HullIntersection)>,
+    /// The cones built before the failure (steps `1..step`).
+    pub cones: Vec<Cone>,
+}
+
+impl ConeFailure {
+    /// The pass set of remaining unit `unit` at the failing step, in the order the witnesses
+    /// index it: the points of the other remaining units (units increasing, points in order),
+    /// then the passers, then the apexes of the earlier cones.
+    pub fn pass_set(&self, units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>], unit: usize) -> Vec<PointRef> {
+        pass_refs(units, passers.len(), &self.remaining, unit, self.cones.len())
+    }
+
+    /// The coordinates of a [`PointRef`].
+    pub fn point<'a>(&'a self, units: &'a [Vec<Vec<Rat>>], passers: &'a [Vec<Rat>], r: PointRef) -> &'a [Rat] {
+        match r {
+            PointRef::Unit { unit, index } => &units[unit][index],
+            PointRef::Passer(i) => &passers[i],
+            PointRef::Apex(i) => &self.cones[i].apex,
+        }
+    }
+
+    /// Exact re-check: one witness per remaining unit, each a valid hull intersection of the
+    /// unit with its pass set.
+    pub fn verify(&self, units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> bool {
+        let mut covered: Vec<usize> = self.witnesses.iter().map(|w| w.0).collect();
+        covered.sort_unstable();
+        if covered != self.remaining || self.step != self.cones.len() + 1 {
+            return false;
+        }
+        self.witnesses.iter().all(|(k, h)| {
+            let below: Vec<&[Rat]> = units[*k].iter().map(|p| p.as_slice()).collect();
+            let above: Vec<&[Rat]> = self
+                .pass_set(units, passers, *k)
+                .into_iter()
+                .map(|r| self.point(units, passers, r))
+                .collect();
+            h.verify(&below, &above)
+        })
+    }
+}
+
+fn pass_refs(units: &[Vec<Vec<Rat>>], n_passers: usize, remaining: &[usize], k: usize, n_apex: usize) -> Vec<PointRef> {
+    let mut out = Vec::new();
+    for &j in remaining.iter().filter(|&&j| j != k) {
+        out.extend((0..units[j].len()).map(|index| PointRef::Unit { unit: j, index }));
+    }
+    out.extend((0..n_passers).map(PointRef::Passer));
+    out.extend((0..n_apex).map(PointRef::Apex));
+    out
+}
+
+/// Build the cones of MATH.md §4: collapse every unit in turn (greedy order, smallest unit
+/// index that can be separated), keeping all not-yet-collapsed units, all `passers` and all
+/// earlier apexes strictly in the forward cone. Every strict inequality of every cone is
+/// checked exactly; when at most `d + 1` units are given the apexes are affinely independent.
+///
+/// # Panics
+/// If a unit is empty or the points do not all have the same length.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// use dlgeom_cert::cones::{sequential_cones, verify_cone, apexes_affinely_independent};
+/// let p = |a: &str, b: &str| vec![Rat::parse(a).unwrap(), Rat::parse(b).unwrap()];
+/// let units = vec![
+///     vec![p("10", "0.1"), p("9.9", "0")],    // class 1 near 10 e_1
+///     vec![p("0.1", "10"), p("0", "10.2")],   // class 2 near 10 e_2
+/// ];
+/// let cones = sequential_cones(&units, &[]).unwrap();
+/// assert_eq!(cones.len(), 2);
+/// let apexes: Vec<_> = cones.iter().map(|c| c.apex.clone()).collect();
+/// assert!(apexes_affinely_independent(&apexes));
+/// // step 1 collapses unit 0 and passes unit 1
+/// let collapse: Vec<&[Rat]> = units[cones[0].unit].iter().map(|x| x.as_slice()).collect();
+/// let pass: Vec<&[Rat]> = units[cones[1].unit].iter().map(|x| x.as_slice()).collect();
+/// assert_eq!(verify_cone(&cones[0], &collapse, &pass), Some(cones[0].margin.clone()));
+/// ```
+pub fn sequential_cones(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> Result<Vec<Cone>, ConeFailure> {
+    let d = units
+        .iter()
+        .flatten()
+        .chain(passers.iter())
+        .next()
+        .map_or(0, |p| p.len());
+    assert!(
+        units.iter().all(|u| !u.is_empty()),
+        "sequential_cones: every unit needs at least one point"
+    );
+    assert!(
+        units.iter().flatten().chain(passers.iter()).all(|p| p.len() == d),
+        "sequential_cones: points of different dimensions"
+    );
+    let means: Vec<Vec<Rat>> = units.iter().map(|u| mean(u, d)).collect();
+    let passer_mean = (!passers.is_empty()).then(|| mean(passers, d));
+    let want_independent = units.len() <= d + 1;
+
+    let mut remaining: Vec<usize> = (0..units.len()).collect();
+    let mut cones: Vec<Cone> = Vec::new();
+    while !remaining.is_empty() {
+        let mut witnesses = Vec::new();
+        let mut chosen: Option<Cone> = None;
+        for &k in &remaining {
+            let below: Vec<&[Rat]> = units[k].iter().map(|p| p.as_slice()).collect();
+            let mut above: Vec<&[Rat]> = Vec::new();
+            for &j in remaining.iter().filter(|&&j| j != k) {
+                above.extend(units[j].iter().map(|p| p.as_slice()));
+            }
+            above.extend(passers.iter().map(|p| p.as_slice()));
+            above.extend(cones.iter().map(|c| c.apex.as_slice()));
+
+            let c = &means[k];
+            let mut hints: Vec<Vec<Rat>> = remaining
+                .iter()
+                .filter(|&&j| j != k)
+                .map(|&j| &means[j])
+                .chain(cones.iter().map(|c| &c.apex))
+                .chain(passer_mean.iter())
+                .map(|t| t.iter().zip(c).map(|(x, y)| x - y).collect())
+                .collect();
+            hints.sort_by_cached_key(|h: &Vec<Rat>| dot(h, h));
+
+            match separate_with_values(&below, &above, &hints) {
+                (Separation::Separated { normal, .. }, Some(values)) => {
+                    let earlier: Vec<&[Rat]> = cones.iter().map(|c| c.apex.as_slice()).collect();
+                    chosen = Some(build_cone(
+                        k,
+                        normal,
+                        &below,
+                        &above,
+                        &values.below,
+                        &values.above,
+                        c,
+                        &earlier,
+                        want_independent,
+                    ));
+                    break;
+                }
+                (Separation::NotSeparable(h), _) => witnesses.push((k, h)),
+                (Separation::Separated { .. }, None) => unreachable!("separator comes with values"),
+            }
+        }
+        match chosen {
+            Some(cone) => {
+                remaining.retain(|&j| j != cone.unit);
+                cones.push(cone);
+            }
+            None => {
+                return Err(ConeFailure {
+                    step: cones.len() + 1,
+                    remaining,
+                    witnesses,
+                    cones,
+                })
+            }
+        }
+    }
+    Ok(cones)
+}
+
+fn mean(points: &[Vec<Rat>], d: usize) -> Vec<Rat> {
+    let mut s = vec![Rat::zero(); d];
+    for p in points {
+        for (a, x) in s.iter_mut().zip(p) {
+            *a += x;
+        }
+    }
+    let inv = Rat::from_i64(points.len() as i64).recip().expect("non-empty");
+    s.iter().map(|x| x * &inv).collect()
+}
+
+/// Steps 2–5 of the recipe for unit `k` with verified normal `n` and values `n·p`.
+#[allow(clippy::too_many_arguments)]
+fn build_cone(
+    k: usize,
+    n: Vec<Rat>,
+    below: &[&[Rat]],
+    above: &[&[Rat]],
+    vb: &[Rat],
+    va: &[Rat],
+    center: &[Rat],
+    earlier: &[&[Rat]],
+    want_independent: bool,
+) -> Cone {
+    let d = n.len();
+    let lo = vb.iter().max().expect("unit is non-empty").clone();
+    // β: simplest rational in the middle third of (lo, hi)
+    let beta = match va.iter().min() {
+        Some(hi) => {
+            let third = (hi - &lo) * Rat::from_frac(1, 3).expect("3 ≠ 0");
+            Rat::simplest_between(&(&lo + &third), &(hi - &third)).expect("lo < hi")
+        }
+        None => Rat::simplest_between(&lo, &(&lo + &Rat::one())).expect("lo < lo + 1"),
+    };
+    let apex = choose_apex(&n, &beta, center, earlier, want_independent);
+    debug_assert_eq!(dot(&n, &apex), beta);
+
+    // κ bound B = min |n·p − β| / max_m |p_m − a_m|
+    let mut bound: Option<Rat> = None;
+    for (p, v) in below.iter().zip(vb).chain(above.iter().zip(va)) {
+        let s = (v - &beta).abs();
+        let mx = p
+            .iter()
+            .zip(&apex)
+            .map(|(x, a)| (x - a).abs())
+            .max()
+            .expect("d ≥ 1");
+        let r = &s / &mx; // mx > 0: p is off the hyperplane, so p ≠ a
+        if bound.as_ref().is_none_or(|b| r < *b) {
+            bound = Some(r);
+        }
+    }
+    let bound = bound.expect("at least one point");
+    let half = Rat::from_frac(1, 2).expect("2 ≠ 0");
+    let mut kappa = Rat::simplest_between(&Rat::zero(), &(&bound * &half)).expect("B > 0");
+    let nsum: Rat = n.iter().cloned().sum();
+    if (&kappa + &nsum).is_zero() {
+        kappa = Rat::simplest_between(&Rat::zero(), &kappa).expect("κ > 0");
+    }
+
+    // W = 𝟙 nᵀ + κ I, b = −W a  (b_m = −(β + κ a_m) since n·a = β)
+    let mut w = Matrix::zeros(d, d);
+    for m in 0..d {
+        for j in 0..d {
+            w[(m, j)] = n[j].clone();
+        }
+        w[(m, m)] += &kappa;
+    }
+    let b: Vec<Rat> = w.mul_vec(&apex).into_iter().map(|x| -x).collect();
+
+    // exact check of every strict inequality: (W p + b)_m = n·p + κ p_m + b_m
+    let mut margin: Option<Rat> = None;
+    for (sign, pts, vals) in [(-1, below, vb), (1, above, va)] {
+        for (p, v) in pts.iter().zip(vals) {
+            for m in 0..d {
+                let z = v + &(&kappa * &p[m]) + &b[m];
+                assert!(
+                    z.signum() == sign,
+                    "internal error: cone inequality fails (unit {k}, coordinate {m})"
+                );
+                let z = z.abs();
+                if margin.as_ref().is_none_or(|g| z < *g) {
+                    margin = Some(z);
+                }
+            }
+        }
+    }
+    Cone {
+        unit: k,
+        normal: n,
+        beta,
+        apex,
+        kappa,
+        w,
+        b,
+        margin: margin.expect("at least one point"),
+    }
+}
+
+/// Apex on `n·a = β` near the projection of `center`, simple, and affinely independent of
+/// `earlier` when requested (see the module docs, step 3).
+fn choose_apex(n: &[Rat], beta: &Rat, center: &[Rat], earlier: &[&[Rat]], want_independent: bool) -> Vec<Rat> {
+    let d = n.len();
+    let nn = dot(n, n);
+    let sc = dot(n, center) - beta;
+    let t = -(&sc / &nn);
+    let p0: Vec<Rat> = center.iter().zip(n).map(|(c, ni)| c + &(&t * ni)).collect();
+    let l1: Rat = n.iter().map(Rat::abs).sum();
+    let rho = sc.abs() / (l1 * Rat::from_i64(4));
+    let mstar = (0..d)
+        .max_by(|&i, &j| n[i].abs().cmp(&n[j].abs()).then(j.cmp(&i)))
+        .expect("d ≥ 1");
+    let mut a: Vec<Rat> = p0
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            if i == mstar {
+                Rat::zero()
+            } else {
+                Rat::simplest_between(&(x - &rho), &(x + &rho)).expect("ρ > 0")
+            }
+        })
+        .collect();
+    let rest = dot(n, &a); // a[mstar] = 0 here
+    a[mstar] = (beta - &rest) / &n[mstar];
+
+    let independent_now = |cand: &[Rat]| {
+        let mut all: Vec<Vec<Rat>> = earlier.iter().map(|e| e.to_vec()).collect();
+        all.push(cand.to_vec());
+        apexes_affinely_independent(&all)
+    };
+    let earlier_ok = {
+        let e: Vec<Vec<Rat>> = earlier.iter().map(|e| e.to_vec()).collect();
+        apexes_affinely_independent(&e)
+    };
+    if !want_independent || !earlier_ok || earlier.len() > d || independent_now(&a) {
+        return a;
+    }
+    for i in (0..d).filter(|&i| i != mstar) {
+        // u = n_{m*} e_i − n_i e_{m*} ∈ n^⊥
+        let mut u = vec![Rat::zero(); d];
+        u[i] = n[mstar].clone();
+        u[mstar] = -&n[i];
+        let umax = u.iter().map(Rat::abs).max().expect("d ≥ 1");
+        let step = Rat::simplest_between(&Rat::zero(), &(&rho / &umax)).expect("ρ > 0");
+        let cand: Vec<Rat> = a.iter().zip(&u).map(|(x, y)| x + &(&step * y)).collect();
+        if independent_now(&cand) {
+            return cand;
+        }
+    }
+    unreachable!("a basis vector of n⊥ leaves the span of the apex differences while ℓ ≤ d + 1")
+}
+
+/// Rank of a list of rows (exact Gaussian elimination).
+fn rank(mut rows: Vec<Vec<Rat>>) -> usize {
+    let cols = rows.first().map_or(0, |r| r.len());
+    let mut r = 0;
+    for c in 0..cols {
+        let Some(p) = (r..rows.len()).find(|&i| !rows[i][c].is_zero()) else {
+            continue;
+        };
+        rows.swap(r, p);
+        let inv = rows[r][c].recip().expect("non-zero pivot");
+        let prow = rows[r].clone();
+        for row in rows.iter_mut().skip(r + 1) {
+            if !row[c].is_zero() {
+                let f = &row[c] * &inv;
+                for (x, y) in row.iter_mut().zip(&prow).skip(c) {
+                    *x -= &f * y;
+                }
+            }
+        }
+        r += 1;
+        if r == rows.len() {
+            break;
+        }
+    }
+    r
+}
+
+/// `true` iff the apexes are affinely independent: the differences `a_i − a_1` (`i ≥ 2`)
+/// are linearly independent. Zero or one apex: `true`. More than `d + 1` apexes in `ℚ^d`:
+/// `false`.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// use dlgeom_cert::cones::apexes_affinely_independent;
+/// let p = |a: i64, b: i64| vec![Rat::from_i64(a), Rat::from_i64(b)];
+/// assert!(apexes_affinely_independent(&[p(0, 0), p(1, 0), p(0, 1)]));
+/// assert!(!apexes_affinely_independent(&[p(0, 0), p(1, 1), p(2, 2)]));
+/// ```
+pub fn apexes_affinely_independent(apexes: &[Vec<Rat>]) -> bool {
+    let Some(first) = apexes.first() else {
+        return true;
+    };
+    let diffs: Vec<Vec<Rat>> = apexes[1..]
+        .iter()
+        .map(|a| a.iter().zip(first).map(|(x, y)| x - y).collect())
+        .collect();
+    let k = diffs.len();
+    k <= first.len() && rank(diffs) == k
+}
+
+/// Exact, independent check of one cone against the points it must collapse and pass:
+/// the shape `W = 𝟙 nᵀ + κ I` entry by entry, `κ ≠ 0` and `κ + n·𝟙 ≠ 0` (W invertible),
+/// `n·a = β`, `b = −W a`, then `(W p + b)_m < 0` for every `p ∈ collapse` and `> 0` for every
+/// `p ∈ pass`, all `m`. Returns the margin `min |(W p + b)_m|`, or `None` if any check fails
+/// or there is no point at all.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// use dlgeom_cert::cones::{sequential_cones, verify_cone};
+/// let p = |a: i64, b: i64| vec![Rat::from_i64(a), Rat::from_i64(b)];
+/// let units = vec![vec![p(0, 0)], vec![p(4, 4)]];
+/// let cones = sequential_cones(&units, &[]).unwrap();
+/// let (x, v) = (p(0, 0), p(4, 4));
+/// assert!(verify_cone(&cones[0], &[&x], &[&v]).is_some());
+/// assert!(verify_cone(&cones[0], &[&v], &[&x]).is_none()); // wrong way round
+/// ```
+pub fn verify_cone(cone: &Cone, collapse: &[&[Rat]], pass: &[&[Rat]]) -> Option<Rat> {
+    let n = &cone.normal;
+    let d = n.len();
+    if cone.apex.len() != d || cone.b.len() != d || cone.w.rows != d || cone.w.cols != d {
+        return None;
+    }
+    let nsum: Rat = n.iter().cloned().sum();
+    if cone.kappa.is_zero() || (&cone.kappa + &nsum).is_zero() {
+        return None;
+    }
+    for m in 0..d {
+        for j in 0..d {
+            let want = if m == j { &n[j] + &cone.kappa } else { n[j].clone() };
+            if cone.w[(m, j)] != want {
+                return None;
+            }
+        }
+    }
+    if dot(n, &cone.apex) != cone.beta {
+        return None;
+    }
+    let wa = cone.w.mul_vec(&cone.apex);
+    if wa.iter().zip(&cone.b).any(|(x, y)| !(x + y).is_zero()) {
+        return None;
+    }
+    let mut margin: Option<Rat> = None;
+    for (sign, pts) in [(-1, collapse), (1, pass)] {
+        for p in pts {
+            if p.len() != d {
+                return None;
+            }
+            // W p + b with W = 𝟙 nᵀ + κ I (checked above): (n·p) + κ p_m + b_m
+            let np = dot(n, p);
+            for m in 0..d {
+                let z = &np + &(&cone.kappa * &p[m]) + &cone.b[m];
+                if z.signum() != sign {
+                    return None;
+                }
+                let z = z.abs();
+                if margin.as_ref().is_none_or(|g| z < *g) {
+                    margin = Some(z);
+                }
+            }
+        }
+    }
+    margin
+}

@@ -1,0 +1,341 @@
+//! Certification of one network on one data set: the producer side of every claim.
+//!
+//! - **Pattern-region bound** (MATH.md §8): group the points by full activation pattern `p`;
+//!   on the open region of parameters with these patterns the output on group `G_p` is
+//!   affine, `M_p x + c_p` (constant when some layer of `p` is all off), so
+//!   `C(θ) ≥ Σ_p LB_p` with `LB_p` the group's least-squares value. Equality at `θ*` is a
+//!   certified local minimum; otherwise the gap `C(θ*) − Σ LB_p ≥ 0` is reported.
+//! - **Criticality** (MATH.md §2): the exact gradient, only when the margin is `> 0`.
+//! - **Descent** (MATH.md §7a): when the margin is `> 0` and the gradient is not zero, `C` is
+//!   a polynomial near `θ*` with a nonzero gradient, so `θ*` is not a local minimum; a
+//!   rational step `t` along `d = −∇C` with `C(θ* + t d) < C(θ*)` and a positive margin is
+//!   recorded as an explicit witness.
+//! - **Degeneracy** (MATH.md §5): `rank J` of the output Jacobian. Within one pattern group
+//!   `∂f(x)/∂θ` is affine in `x`, so the rows of an affinely independent subset of each
+//!   group's inputs span all of that group's rows: `rank J` exactly from at most
+//!   `(Q+1)·Q` rows per group. At zero residual the Hessian is `JᵀJ/N`, whose kernel has
+//!   dimension `K − rank J`. An explicit flat direction in the output layer
+//!   (`ΔW^{(L+1)} = v νᵀ`, `Δc = −v νᵀ a₁` with `ν ⊥` the curated points' affine hull) keeps
+//!   every output on the data unchanged for every `t`, since the hidden layers do not move.
+//! - **Float cross-check** (MATH.md §9), non-normative.
+
+use crate::arith::Rat;
+use crate::data::Dataset;
+use crate::lsq::Moments;
+use crate::matrix::Matrix;
+use crate::network::{Evaluation, Location, Network, Normalisation};
+use std::collections::BTreeMap;
+
+/// One pattern group of the §8 bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatternGroup {
+    /// The pattern as a string of `0`/`1`, layer by layer (`L·Q` characters).
+    pub pattern: String,
+    /// Number of points in the group.
+    pub size: usize,
+    /// `true` when some hidden layer is all off (constant output, constant-fit bound).
+    pub constant: bool,
+    /// `LB_p`, normalised like the cost.
+    pub bound: Rat,
+}
+
+/// The §8 certificate data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionBound {
+    /// Groups in lexicographic pattern order.
+    pub groups: Vec<PatternGroup>,
+    /// `Σ_p LB_p`.
+    pub total: Rat,
+    /// `C(θ*) − Σ_p LB_p` (`≥ 0`).
+    pub gap: Rat,
+}
+
+/// The non-normative float cross-check (MATH.md §9).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatCheck {
+    /// Cost evaluated in `f64`.
+    pub cost: f64,
+    /// Largest `|∂C/∂θ|` entry in `f64` (`None` if a float pre-activation was exactly 0).
+    pub max_abs_gradient: Option<f64>,
+    /// Largest `|f_exact − f_float|` over all outputs (exact value rounded to `f64` first).
+    pub max_abs_output_error: f64,
+    /// Float margin.
+    pub margin: Option<f64>,
+}
+
+/// The overall finding for one network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Cost exactly 0 with positive margin: a global minimum (`C ≥ 0`).
+    GlobalMinimum,
+    /// Positive margin, zero gradient, cost = Σ LB_p: a certified local minimum.
+    LocalMinimum,
+    /// Positive margin, nonzero gradient: not a local minimum (descent certificate).
+    NotLocalMinimum,
+    /// Positive margin, zero gradient, positive gap: a critical point, minimality not
+    /// certified (not a proof of non-minimality).
+    CriticalNotCertified,
+    /// Some pre-activation is exactly 0: no claim about the gradient is made.
+    NotDifferentiable,
+}
+
+impl Verdict {
+    /// The name recorded in certificates.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::GlobalMinimum => "global-minimum",
+            Verdict::LocalMinimum => "local-minimum",
+            Verdict::NotLocalMinimum => "not-a-local-minimum",
+            Verdict::CriticalNotCertified => "critical-point-not-certified",
+            Verdict::NotDifferentiable => "not-differentiable",
+        }
+    }
+}
+
+/// An exact descent witness: `C(θ + t d) < C(θ)` with positive margin at `θ + t d`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Descent {
+    /// The step `t > 0`.
+    pub step: Rat,
+    /// The cost at `θ + t d`, `d = −∇C`.
+    pub cost_after: Rat,
+    /// The margin at `θ + t d`.
+    pub margin_after: Rat,
+}
+
+/// Everything certified about one network.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The exact evaluation.
+    pub exact: Evaluation<Rat>,
+    /// The §8 bound (when the margin is positive).
+    pub region: Option<RegionBound>,
+    /// The float cross-check.
+    pub float: FloatCheck,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// A descent witness when the verdict is [`Verdict::NotLocalMinimum`] and one was found.
+    pub descent: Option<Descent>,
+}
+
+impl Analysis {
+    /// `true` iff the exact gradient exists and is zero.
+    pub fn gradient_is_zero(&self) -> bool {
+        self.exact
+            .gradient
+            .as_ref()
+            .is_some_and(|g| g.iter().all(Rat::is_zero))
+    }
+    /// The positive margin and its location, if any.
+    pub fn margin(&self) -> Option<&(Rat, Location)> {
+        self.exact.margin.as_ref()
+    }
+}
+
+/// Pattern bits as `0`/`1` text.
+pub fn pattern_text(p: &[bool]) -> String {
+    p.iter().map(|&b| if b { '1' } else { '0' }).collect()
+}
+
+/// The §8 pattern-region bound from an exact evaluation with positive margin.
+pub fn region_bound(data: &Dataset, eval: &Evaluation<Rat>, norm: Normalisation, q: usize) -> RegionBound {
+    let mut groups: BTreeMap<&[bool], Moments> = BTreeMap::new();
+    let mut idx = 0;
+    for c in &data.classes {
+        for x in &c.inputs {
+            groups
+                .entry(&eval.patterns[idx])
+                .or_insert_with(|| Moments::empty(q, q))
+                .add_point(x, &c.target);
+            idx += 1;
+        }
+    }
+    let n = data.n();
+    let mut out = Vec::with_capacity(groups.len());
+    let mut total = Rat::zero();
+    for (p, m) in groups {
+        let constant = !p.is_empty() && p.chunks(q).any(|layer| layer.iter().all(|b| !b));
+        let sse = if constant { m.constant_fit().1 } else { m.affine_fit().sse };
+        let bound = norm.apply(&sse, n);
+        total += &bound;
+        out.push(PatternGroup {
+            pattern: pattern_text(p),
+            size: m.count,
+            constant,
+            bound,
+        });
+    }
+    RegionBound {
+        groups: out,
+        gap: &eval.cost - &total,
+        total,
+    }
+}
+
+/// Certify `net` on `data`: exact evaluation, §8 bound, verdict, descent witness, float check.
+pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
+    let exact: Evaluation<Rat> = net.evaluate(data, norm);
+    let fl: Evaluation<f64> = net.evaluate(data, norm);
+    let max_abs_output_error = exact
+        .outputs
+        .iter()
+        .zip(&fl.outputs)
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x.to_f64() - y).abs()))
+        .fold(0.0f64, f64::max);
+    let float = FloatCheck {
+        cost: fl.cost,
+        max_abs_gradient: fl
+            .gradient
+            .as_ref()
+            .map(|g| g.iter().fold(0.0f64, |m, x| m.max(x.abs()))),
+        max_abs_output_error,
+        margin: fl.margin.as_ref().map(|m| m.0),
+    };
+    let positive = exact.margin.as_ref().is_some_and(|m| m.0.is_positive());
+    let region = positive.then(|| region_bound(data, &exact, norm, net.width()));
+    let grad_zero = exact
+        .gradient
+        .as_ref()
+        .is_some_and(|g| g.iter().all(Rat::is_zero));
+    let verdict = if !positive {
+        Verdict::NotDifferentiable
+    } else if !grad_zero {
+        Verdict::NotLocalMinimum
+    } else if exact.cost.is_zero() {
+        Verdict::GlobalMinimum
+    } else if region.as_ref().is_some_and(|r| r.gap.is_zero()) {
+        Verdict::LocalMinimum
+    } else {
+        Verdict::CriticalNotCertified
+    };
+    let descent = if verdict == Verdict::NotLocalMinimum {
+        find_descent(net, data, norm, &exact)
+    } else {
+        None
+    };
+    Analysis {
+        exact,
+        region,
+        float,
+        verdict,
+        descent,
+    }
+}
+
+/// Search `t = 2^{-k}/s` (`s` scales `d = −∇C` to unit max-entry, `k = 0..64`) for an exact
+/// decrease with positive margin.
+fn find_descent(net: &Network, data: &Dataset, norm: Normalisation, exact: &Evaluation<Rat>) -> Option<Descent> {
+    let g = exact.gradient.as_ref()?;
+    let d: Vec<Rat> = g.iter().map(|x| -x).collect();
+    let big = d.iter().map(Rat::abs).max()?;
+    if big.is_zero() {
+        return None;
+    }
+    // start from a simple step not larger than 1/max|d|
+    let mut t = Rat::simplest_between(&Rat::zero(), &big.recip()?)?;
+    for _ in 0..64 {
+        let moved = net.step(&d, &t);
+        let e: Evaluation<Rat> = moved.evaluate(data, norm);
+        if let Some((m, _)) = &e.margin {
+            if m.is_positive() && e.cost < exact.cost {
+                return Some(Descent {
+                    step: t,
+                    cost_after: e.cost,
+                    margin_after: m.clone(),
+                });
+            }
+        }
+        t = &t / &Rat::from_i64(2);
+    }
+    None
+}
+
+/// The rows of the output Jacobian `∂f_o(x)/∂θ` (`o = 1..Q`) at one input, in
+/// [`Network::flatten`] order.
+pub fn output_jacobian(net: &Network, x: &[Rat]) -> Vec<Vec<Rat>> {
+    let q = net.width();
+    (0..q).map(|o| net.output_gradient(x, o)).collect()
+}
+
+/// `rank J` over all data points (MATH.md §5), from an affinely independent subset of every
+/// pattern group's inputs (see the module documentation).
+pub fn jacobian_rank(net: &Network, data: &Dataset, patterns: &[Vec<bool>]) -> usize {
+    let q = data.q;
+    let mut reps: BTreeMap<&[bool], Vec<Vec<Rat>>> = BTreeMap::new();
+    let mut idx = 0;
+    for c in &data.classes {
+        for x in &c.inputs {
+            let entry = reps.entry(&patterns[idx]).or_default();
+            idx += 1;
+            if entry.len() > q {
+                continue;
+            }
+            let mut cand = entry.clone();
+            cand.push(x.clone());
+            if affinely_independent(&cand) {
+                entry.push(x.clone());
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for pts in reps.values() {
+        for x in pts {
+            rows.extend(output_jacobian(net, x));
+        }
+    }
+    if rows.is_empty() {
+        return 0;
+    }
+    Matrix::from_rows(&rows).rank()
+}
+
+/// `true` iff the points are affinely independent.
+pub fn affinely_independent(pts: &[Vec<Rat>]) -> bool {
+    if pts.len() <= 1 {
+        return true;
+    }
+    let rows: Vec<Vec<Rat>> = pts[1..]
+        .iter()
+        .map(|p| p.iter().zip(&pts[0]).map(|(a, b)| a - b).collect())
+        .collect();
+    Matrix::from_rows(&rows).rank() == rows.len()
+}
+
+/// An explicit flat direction in the output layer (MATH.md §5): with cumulative output map
+/// `(A, c)`, curated points `τ` whose affine hull is orthogonal to `ν ≠ 0`, and `v = e_1`,
+/// the direction `ΔA = v νᵀ`, `Δc = −v νᵀ a₁` leaves every output on the data unchanged.
+/// Returned in layer form (`ΔW_{L+1} = ΔA (W^{(L)})⁻¹`, `Δb_{L+1} = Δc − ΔW_{L+1} b^{(L)}`),
+/// as a full parameter vector (zero outside the output layer). `None` when the curated
+/// points span the whole space affinely.
+pub fn output_flat_direction(net: &Network, curated: &[Vec<Rat>]) -> Option<Vec<Rat>> {
+    let q = net.width();
+    let a1 = curated.first()?;
+    let diffs: Vec<Vec<Rat>> = curated[1..]
+        .iter()
+        .map(|p| p.iter().zip(a1).map(|(a, b)| a - b).collect())
+        .collect();
+    let nu = if diffs.is_empty() {
+        let mut e = vec![Rat::zero(); q];
+        e[0] = Rat::one();
+        e
+    } else {
+        Matrix::from_rows(&diffs).kernel_basis().into_iter().next()?
+    };
+    let cum = crate::network::cumulative(net);
+    let l = net.hidden();
+    let (wl, bl) = (&cum[l - 1].w, &cum[l - 1].b);
+    let inv = wl.inverse()?;
+    let mut da = Matrix::zeros(q, q);
+    for k in 0..q {
+        da[(0, k)] = nu[k].clone();
+    }
+    let mut dc = vec![Rat::zero(); q];
+    dc[0] = -crate::matrix::dot(&nu, a1);
+    let dw = da.mul(&inv);
+    let db = crate::matrix::vsub(&dc, &dw.mul_vec(bl));
+    let k = net.param_count();
+    let mut d = vec![Rat::zero(); k - (q * q + q)];
+    d.extend(dw.data);
+    d.extend(db);
+    Some(d)
+}

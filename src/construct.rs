@@ -1,0 +1,292 @@
+//! The constructions of [DL] (arXiv:2309.10639) as one parametrised recipe: curation.
+//!
+//! A *curation plan* lists units (sets of classes, each to be collapsed to one apex by one
+//! hidden layer, MATH.md §4) and passing classes (never collapsed). The network is built in
+//! cumulative parameters (MATH.md §3):
+//! - layers `1..u` (`u` = number of units): the cones `W^{(ℓ)} = 𝟙 nᵀ + κ I`,
+//!   `b^{(ℓ)} = −W^{(ℓ)} a_ℓ` of [`crate::cones::sequential_cones`];
+//! - layers `u+1..L` (idle): `W^{(ℓ)} = I`, `b^{(ℓ)} = s·𝟙` with `s` larger than every
+//!   coordinate magnitude of the apexes and the passing inputs (MATH.md §5), so every
+//!   curated point passes;
+//! - output: the affine least-squares fit `A τ + c` on the curated data (each collapsed unit
+//!   sits at its apex with the unit's points' targets; passing classes at their inputs).
+//!
+//! Then `W_ℓ = W^{(ℓ)}(W^{(ℓ−1)})⁻¹`, `b_ℓ = b^{(ℓ)} − W_ℓ b^{(ℓ−1)}`.
+//!
+//! Special cases (MATH.md): no units = the shallow minimum lifted to depth `L` (§6); all
+//! classes as singleton units = the global minimizer (§5: with affinely independent apexes
+//! the fit interpolates `A a_ℓ + c = y_{k_ℓ}`); singletons `S` plus passing rest = partial
+//! curation (§7a); merged units covering all classes = grouped curation (§7b, the fit maps
+//! each apex to its group's weighted mean target).
+
+use crate::arith::Rat;
+use crate::cones::{sequential_cones, Cone, ConeFailure};
+use crate::data::Dataset;
+use crate::lsq::Moments;
+use crate::matrix::Matrix;
+use crate::network::{from_cumulative, Layer, Network};
+
+/// Which family a configuration belongs to (MATH.md §5–§7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    /// §6: every hidden layer passes everything.
+    Shallow,
+    /// §5: every class collapsed to its own apex.
+    Global,
+    /// §7a: classes in `S` collapsed one by one, the rest pass.
+    Partial,
+    /// §7b: groups of classes collapsed together.
+    Grouped,
+}
+
+impl Family {
+    /// Name used in certificates and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Shallow => "shallow",
+            Family::Global => "global",
+            Family::Partial => "partial",
+            Family::Grouped => "grouped",
+        }
+    }
+}
+
+/// What to collapse and what to pass (class indices are 0-based here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The family, for reporting.
+    pub family: Family,
+    /// Units to collapse (each a sorted list of classes), in the order given; the cone
+    /// search may collapse them in another order.
+    pub units: Vec<Vec<usize>>,
+    /// Classes that pass every layer.
+    pub passing: Vec<usize>,
+}
+
+impl Plan {
+    /// A short identifier: `shallow`, `global`, `partial-S1,3`, `grouped-12-3` (1-based).
+    pub fn id(&self) -> String {
+        let one = |u: &Vec<usize>| u.iter().map(|c| (c + 1).to_string()).collect::<Vec<_>>();
+        match self.family {
+            Family::Shallow | Family::Global => self.family.name().to_string(),
+            Family::Partial => format!(
+                "partial-S{}",
+                self.units.iter().map(|u| one(u).join(",")).collect::<Vec<_>>().join(",")
+            ),
+            Family::Grouped => format!(
+                "grouped-{}",
+                self.units.iter().map(|u| one(u).join("+")).collect::<Vec<_>>().join("_")
+            ),
+        }
+    }
+}
+
+/// A built configuration.
+#[derive(Clone, Debug)]
+pub struct Construction {
+    /// The plan it realises.
+    pub plan: Plan,
+    /// The cones in collapse order (cumulative layers `1..u`).
+    pub cones: Vec<Cone>,
+    /// The idle shift `s` of layers `u+1..L`.
+    pub idle_shift: Rat,
+    /// The cumulative output layer `(A, c)`.
+    pub output_cumulative: Layer,
+    /// The network in layer form.
+    pub network: Network,
+}
+
+/// Why a plan could not be built.
+#[derive(Clone, Debug)]
+pub enum BuildError {
+    /// More units than hidden layers: each unit needs a layer.
+    TooFewLayers {
+        /// Units to collapse.
+        units: usize,
+        /// Hidden layers available.
+        layers: usize,
+    },
+    /// The units are not sequentially cone-separable (with the passing classes).
+    NotSeparable(ConeFailure),
+    /// A cumulative hidden map was singular (a construction defect; reported, never hidden).
+    Singular,
+}
+
+/// Build the network for `plan` with `layers ≥ 1` hidden layers.
+pub fn build(data: &Dataset, layers: usize, plan: &Plan) -> Result<Construction, BuildError> {
+    let q = data.q;
+    if plan.units.len() > layers {
+        return Err(BuildError::TooFewLayers {
+            units: plan.units.len(),
+            layers,
+        });
+    }
+    let unit_points: Vec<Vec<Vec<Rat>>> = plan
+        .units
+        .iter()
+        .map(|u| u.iter().flat_map(|&c| data.classes[c].inputs.iter().cloned()).collect())
+        .collect();
+    let passers: Vec<Vec<Rat>> = plan
+        .passing
+        .iter()
+        .flat_map(|&c| data.classes[c].inputs.iter().cloned())
+        .collect();
+    let cones = sequential_cones(&unit_points, &passers).map_err(BuildError::NotSeparable)?;
+
+    // Idle shift: 1 + the largest coordinate magnitude of apexes and passing inputs (an
+    // integer, so it stays small).
+    let mut big = Rat::zero();
+    for v in cones.iter().map(|c| &c.apex).chain(passers.iter()) {
+        for x in v {
+            let a = x.abs();
+            if a > big {
+                big = a;
+            }
+        }
+    }
+    let idle_shift = ceil_plus_one(&big);
+
+    let mut cum: Vec<Layer> = cones
+        .iter()
+        .map(|c| Layer {
+            w: c.w.clone(),
+            b: c.b.clone(),
+        })
+        .collect();
+    while cum.len() < layers {
+        cum.push(Layer {
+            w: Matrix::identity(q),
+            b: vec![idle_shift.clone(); q],
+        });
+    }
+
+    // Least squares on the curated data.
+    let stats = data.class_stats();
+    let mut mom = Moments::empty(q, q);
+    for (cone, unit) in cones.iter().map(|c| (c, &plan.units[c.unit])) {
+        let mut xx = Matrix::zeros(q, q);
+        for a in 0..q {
+            for b in 0..q {
+                xx[(a, b)] = &cone.apex[a] * &cone.apex[b];
+            }
+        }
+        for &c in unit {
+            let n = stats[c].count;
+            let nr = Rat::from_i64(n as i64);
+            let sum: Vec<Rat> = cone.apex.iter().map(|x| x * &nr).collect();
+            mom.add_group(n, &sum, &xx.scale(&nr), &data.classes[c].target);
+        }
+    }
+    for &c in &plan.passing {
+        mom.add_group(stats[c].count, &stats[c].sum, &stats[c].outer, &data.classes[c].target);
+    }
+    let fit = mom.affine_fit();
+    let output_cumulative = Layer { w: fit.m, b: fit.c };
+    cum.push(output_cumulative.clone());
+    let network = from_cumulative(&cum).ok_or(BuildError::Singular)?;
+    Ok(Construction {
+        plan: plan.clone(),
+        cones,
+        idle_shift,
+        output_cumulative,
+        network,
+    })
+}
+
+/// `⌊x⌋ + 1`, the smallest integer strictly above `x`.
+fn ceil_plus_one(x: &Rat) -> Rat {
+    Rat::from_int(&x.floor()) + Rat::one()
+}
+
+/// The plan of every family member for `Q` classes.
+pub mod plans {
+    use super::{Family, Plan};
+
+    /// §6: nothing collapsed.
+    pub fn shallow(q: usize) -> Plan {
+        Plan {
+            family: Family::Shallow,
+            units: vec![],
+            passing: (0..q).collect(),
+        }
+    }
+    /// §5: every class its own unit.
+    pub fn global(q: usize) -> Plan {
+        Plan {
+            family: Family::Global,
+            units: (0..q).map(|c| vec![c]).collect(),
+            passing: vec![],
+        }
+    }
+    /// §7a: the nonempty proper subsets `S ⊊ {1..Q}` (`S = ∅` is [`shallow`]), in order of
+    /// size, then lexicographically.
+    pub fn partial_all(q: usize) -> Vec<Plan> {
+        let mut subsets: Vec<Vec<usize>> = (1u64..(1u64 << q) - 1)
+            .map(|mask| (0..q).filter(|&c| mask >> c & 1 == 1).collect())
+            .collect();
+        subsets.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+        subsets
+            .into_iter()
+            .map(|s| Plan {
+                family: Family::Partial,
+                passing: (0..q).filter(|c| !s.contains(c)).collect(),
+                units: s.into_iter().map(|c| vec![c]).collect(),
+            })
+            .collect()
+    }
+    /// §7b: every subset `T` with `|T| ≥ 2` merged, the rest singletons.
+    pub fn merged_subsets(q: usize) -> Vec<Plan> {
+        let mut out = Vec::new();
+        let mut subsets: Vec<Vec<usize>> = (1u64..(1u64 << q))
+            .map(|mask| (0..q).filter(|&c| mask >> c & 1 == 1).collect::<Vec<_>>())
+            .filter(|s| s.len() >= 2)
+            .collect();
+        subsets.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+        for t in subsets {
+            let mut units = vec![t.clone()];
+            units.extend((0..q).filter(|c| !t.contains(c)).map(|c| vec![c]));
+            units.sort();
+            out.push(Plan {
+                family: Family::Grouped,
+                units,
+                passing: vec![],
+            });
+        }
+        out
+    }
+    /// §7b: every set partition of `{1..Q}` with at least one merged group (the all-singleton
+    /// partition is [`global`]), in a fixed order (restricted growth strings).
+    pub fn all_partitions(q: usize) -> Vec<Plan> {
+        let mut out = Vec::new();
+        let mut rgs = vec![0usize; q];
+        loop {
+            let blocks = rgs.iter().max().map_or(0, |m| m + 1);
+            if blocks < q {
+                let units: Vec<Vec<usize>> = (0..blocks)
+                    .map(|b| (0..q).filter(|&c| rgs[c] == b).collect())
+                    .collect();
+                out.push(Plan {
+                    family: Family::Grouped,
+                    units,
+                    passing: vec![],
+                });
+            }
+            // next restricted growth string
+            let mut i = q;
+            loop {
+                if i <= 1 {
+                    return out;
+                }
+                i -= 1;
+                let max_prefix = rgs[..i].iter().max().copied().unwrap_or(0);
+                if rgs[i] <= max_prefix {
+                    rgs[i] += 1;
+                    for r in rgs.iter_mut().skip(i + 1) {
+                        *r = 0;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! Deep ReLU networks of width `Q`: exact forward pass, activation patterns, margin, cost and
+//! gradient (MATH.md §1–§2), and the truncation map / cumulative parameters (MATH.md §3).
+//!
+//! Model: `h⁰ = x`, `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ`, `h^ℓ = σ(z^ℓ)` for `ℓ = 1..L`,
+//! `f(x) = W_{L+1} h^L + b_{L+1}`; cost `C = (1/(2N)) Σ_j Σ_i |f(x_{j,i}) − y_j|²`
+//! (or `1/N`, see [`Normalisation`]).
+//!
+//! Gradient by backpropagation, valid when the margin `min |z^ℓ_m(x)|` is `> 0`:
+//! `δ^{L+1} = r/N` (`r = f(x) − y`; `2r/(2N)` for `1/N`), `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`,
+//! `∂C/∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂C/∂b_ℓ = Σ δ^ℓ`.
+//!
+//! The evaluation is generic over [`Scalar`], so the same code runs exactly ([`Rat`]) and in
+//! `f64` for the non-normative cross-check (MATH.md §9). Points are processed in parallel in
+//! fixed-size chunks whose partial sums are combined in chunk order, so results do not depend
+//! on the thread count.
+
+use crate::arith::{Rat, Scalar};
+use crate::data::Dataset;
+use crate::matrix::Matrix;
+use rayon::prelude::*;
+
+/// One affine layer `z = W h + b` with `W ∈ ℚ^{Q×Q}`, `b ∈ ℚ^Q`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layer {
+    /// `W_ℓ`.
+    pub w: Matrix,
+    /// `b_ℓ`.
+    pub b: Vec<Rat>,
+}
+
+/// A network: `L` hidden ReLU layers followed by one affine output layer
+/// (`layers.len() = L + 1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Network {
+    /// The layers `1..L+1`; the last one is the output layer.
+    pub layers: Vec<Layer>,
+}
+
+/// The cost normalisation (MATH.md §1). Zero-ness, criticality and minimality do not depend
+/// on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalisation {
+    /// `C = (1/(2N)) Σ |f − y|²` (default).
+    HalfMean,
+    /// `C = (1/N) Σ |f − y|²`.
+    Mean,
+}
+
+impl Normalisation {
+    /// The text recorded in certificates: `"1/(2N)"` or `"1/N"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Normalisation::HalfMean => "1/(2N)",
+            Normalisation::Mean => "1/N",
+        }
+    }
+    /// Parse a label written by [`Normalisation::label`].
+    pub fn from_label(s: &str) -> Option<Normalisation> {
+        match s {
+            "1/(2N)" => Some(Normalisation::HalfMean),
+            "1/N" => Some(Normalisation::Mean),
+            _ => None,
+        }
+    }
+    /// The cost from a sum of squared residuals `sse` over `n` points.
+    pub fn apply<S: Scalar>(self, sse: &S, n: usize) -> S {
+        match self {
+            Normalisation::HalfMean => sse.div_count(2 * n),
+            Normalisation::Mean => sse.div_count(n),
+        }
+    }
+}
+
+/// Where a pre-activation is attained: class `j`, point `i` within it, layer `ℓ`, neuron `m`
+/// (all 1-based, as printed and certified).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Class index `j` (1-based).
+    pub class: usize,
+    /// Point index `i` within the class (1-based).
+    pub point: usize,
+    /// Hidden layer `ℓ` (1-based).
+    pub layer: usize,
+    /// Neuron `m` (1-based).
+    pub neuron: usize,
+}
+
+/// Everything one pass over the data yields.
+#[derive(Clone, Debug)]
+pub struct Evaluation<S> {
+    /// `f(x_{j,i})` for every point, class by class.
+    pub outputs: Vec<Vec<S>>,
+    /// The cost with the chosen normalisation.
+    pub cost: S,
+    /// `Σ |f − y|²` (unnormalised).
+    pub sse: S,
+    /// `min |z^ℓ_m(x)|` and where it is first attained (`None` when `L = 0`).
+    pub margin: Option<(S, Location)>,
+    /// The gradient in [`Network::flatten`] order; `None` when some pre-activation is
+    /// exactly zero (the cost may not be differentiable there).
+    pub gradient: Option<Vec<S>>,
+    /// The full activation pattern of every point (bit `ℓ·Q + m` set iff `z^{ℓ+1}_{m+1} > 0`).
+    pub patterns: Vec<Vec<bool>>,
+}
+
+/// A network with entries converted to a scalar type.
+struct Weights<S> {
+    q: usize,
+    w: Vec<Vec<S>>,
+    b: Vec<Vec<S>>,
+}
+
+/// Points per parallel chunk: fixed, so reductions are independent of the thread count.
+const CHUNK: usize = 256;
+
+impl Network {
+    /// `L`, the number of hidden layers.
+    pub fn hidden(&self) -> usize {
+        self.layers.len() - 1
+    }
+    /// `Q`, the width.
+    pub fn width(&self) -> usize {
+        self.layers[0].b.len()
+    }
+    /// `K = (L+1)(Q² + Q)`, the number of parameters.
+    pub fn param_count(&self) -> usize {
+        let q = self.width();
+        self.layers.len() * (q * q + q)
+    }
+    /// All parameters in order: for `ℓ = 1..L+1`, `W_ℓ` row-major, then `b_ℓ`.
+    pub fn flatten(&self) -> Vec<Rat> {
+        let mut v = Vec::with_capacity(self.param_count());
+        for l in &self.layers {
+            v.extend(l.w.data.iter().cloned());
+            v.extend(l.b.iter().cloned());
+        }
+        v
+    }
+    /// The inverse of [`Network::flatten`] for a network of `L` hidden layers and width `Q`.
+    pub fn unflatten(q: usize, hidden: usize, theta: &[Rat]) -> Network {
+        assert_eq!(theta.len(), (hidden + 1) * (q * q + q), "parameter count");
+        let layers = theta
+            .chunks(q * q + q)
+            .map(|c| Layer {
+                w: Matrix::from_vec(q, q, c[..q * q].to_vec()),
+                b: c[q * q..].to_vec(),
+            })
+            .collect();
+        Network { layers }
+    }
+    /// `θ + t·d` for a direction in [`Network::flatten`] order.
+    pub fn step(&self, d: &[Rat], t: &Rat) -> Network {
+        let theta: Vec<Rat> = self
+            .flatten()
+            .iter()
+            .zip(d)
+            .map(|(x, y)| x + &(y * t))
+            .collect();
+        Network::unflatten(self.width(), self.hidden(), &theta)
+    }
+    /// Largest bit size of any weight (how big the numbers are).
+    pub fn max_bits(&self) -> u64 {
+        self.flatten().iter().map(Rat::bit_size).max().unwrap_or(0)
+    }
+
+    fn weights<S: Scalar>(&self) -> Weights<S> {
+        Weights {
+            q: self.width(),
+            w: self
+                .layers
+                .iter()
+                .map(|l| l.w.data.iter().map(S::from_rat).collect())
+                .collect(),
+            b: self
+                .layers
+                .iter()
+                .map(|l| l.b.iter().map(S::from_rat).collect())
+                .collect(),
+        }
+    }
+
+    /// The exact output `f(x)`.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// use dlgeom_cert::matrix::Matrix;
+    /// use dlgeom_cert::network::{Layer, Network};
+    /// let r = |x: i64| Rat::from_i64(x);
+    /// // one hidden layer: h = relu(x − 1), f = 2h + 3
+    /// let net = Network { layers: vec![
+    ///     Layer { w: Matrix::from_i64(1, 1, &[1]), b: vec![r(-1)] },
+    ///     Layer { w: Matrix::from_i64(1, 1, &[2]), b: vec![r(3)] },
+    /// ]};
+    /// assert_eq!(net.output(&[r(5)]), vec![r(11)]);
+    /// assert_eq!(net.output(&[r(0)]), vec![r(3)]);
+    /// ```
+    pub fn output(&self, x: &[Rat]) -> Vec<Rat> {
+        let wts = self.weights::<Rat>();
+        let (hs, _) = forward(&wts, x);
+        hs.last().cloned().unwrap_or_default()
+    }
+
+    /// Hidden activations `h^1..h^L` and pre-activations `z^1..z^L` of one input, exactly.
+    pub fn trace(&self, x: &[Rat]) -> (Vec<Vec<Rat>>, Vec<Vec<Rat>>) {
+        let wts = self.weights::<Rat>();
+        let (mut hs, zs) = forward(&wts, x);
+        hs.pop();
+        (hs[1..].to_vec(), zs)
+    }
+
+    /// `∂f_o(x)/∂θ` in [`Network::flatten`] order (`o` 0-based), by backpropagating `e_o`.
+    /// Where a pre-activation is exactly 0 the one-sided derivative with `D = 0` is used;
+    /// callers use it only at positive margin.
+    pub fn output_gradient(&self, x: &[Rat], o: usize) -> Vec<Rat> {
+        let wts = self.weights::<Rat>();
+        let q = wts.q;
+        let (hs, zs) = forward(&wts, x);
+        let mut r = vec![Rat::zero(); q];
+        r[o] = Rat::one();
+        let mut grad: Vec<Vec<Rat>> = (0..wts.w.len()).map(|_| vec![Rat::zero(); q * q + q]).collect();
+        backward(&wts, &hs, &zs, r, &mut grad);
+        grad.into_iter().flatten().collect()
+    }
+
+    /// Evaluate cost, margin, patterns and (when the margin is `> 0`) the gradient on the
+    /// data, in scalar type `S` (exact for [`Rat`]).
+    pub fn evaluate<S: Scalar>(&self, data: &Dataset, norm: Normalisation) -> Evaluation<S> {
+        let wts = self.weights::<S>();
+        let q = wts.q;
+        let nl = wts.w.len();
+        let n = data.n();
+        // (class index, point index) pairs in data order.
+        let points: Vec<(usize, usize)> = data
+            .classes
+            .iter()
+            .enumerate()
+            .flat_map(|(j, c)| (0..c.inputs.len()).map(move |i| (j, i)))
+            .collect();
+        let targets: Vec<Vec<S>> = data
+            .classes
+            .iter()
+            .map(|c| c.target.iter().map(S::from_rat).collect())
+            .collect();
+        struct Part<S> {
+            outputs: Vec<Vec<S>>,
+            patterns: Vec<Vec<bool>>,
+            sse: S,
+            margin: Option<(S, Location)>,
+            zero_seen: bool,
+            grad: Vec<Vec<S>>, // per layer: W row-major then b
+        }
+        let chunk_size = if S::PARALLEL { CHUNK } else { points.len().max(1) };
+        let parts: Vec<Part<S>> = points
+            .par_chunks(chunk_size)
+            .map(|chunk| {
+                let mut part = Part {
+                    outputs: Vec::with_capacity(chunk.len()),
+                    patterns: Vec::with_capacity(chunk.len()),
+                    sse: S::zero(),
+                    margin: None,
+                    zero_seen: false,
+                    grad: (0..nl).map(|_| vec![S::zero(); q * q + q]).collect(),
+                };
+                for &(j, i) in chunk {
+                    let x: Vec<S> = data.classes[j].inputs[i].iter().map(S::from_rat).collect();
+                    let (hs, zs) = forward(&wts, &x);
+                    let f = &hs[nl];
+                    let r: Vec<S> = f.iter().zip(&targets[j]).map(|(a, b)| S::sub_ref(a, b)).collect();
+                    for v in &r {
+                        part.sse += &S::mul_ref(v, v);
+                    }
+                    let mut pat = Vec::with_capacity((nl - 1) * q);
+                    for (l, z) in zs.iter().enumerate() {
+                        for (m, v) in z.iter().enumerate() {
+                            pat.push(v.sign() > 0);
+                            let a = v.abs_val();
+                            let better = match &part.margin {
+                                None => true,
+                                Some((best, _)) => a < *best,
+                            };
+                            if better {
+                                part.margin = Some((
+                                    a,
+                                    Location { class: j + 1, point: i + 1, layer: l + 1, neuron: m + 1 },
+                                ));
+                            }
+                            if v.sign() == 0 {
+                                part.zero_seen = true;
+                            }
+                        }
+                    }
+                    if !part.zero_seen {
+                        backward(&wts, &hs, &zs, r, &mut part.grad);
+                    }
+                    part.outputs.push(f.clone());
+                    part.patterns.push(pat);
+                }
+                part
+            })
+            .collect();
+        let mut outputs_flat = Vec::with_capacity(n);
+        let mut patterns = Vec::with_capacity(n);
+        let mut sse = S::zero();
+        let mut margin: Option<(S, Location)> = None;
+        let mut zero_seen = false;
+        let mut grad: Vec<Vec<S>> = (0..nl).map(|_| vec![S::zero(); q * q + q]).collect();
+        for p in parts {
+            outputs_flat.extend(p.outputs);
+            patterns.extend(p.patterns);
+            sse += &p.sse;
+            if let Some((m, loc)) = p.margin {
+                let better = match &margin {
+                    None => true,
+                    Some((best, _)) => m < *best,
+                };
+                if better {
+                    margin = Some((m, loc));
+                }
+            }
+            zero_seen |= p.zero_seen;
+            for (g, pg) in grad.iter_mut().zip(&p.grad) {
+                for (a, b) in g.iter_mut().zip(pg) {
+                    *a += b;
+                }
+            }
+        }
+        let outputs = outputs_flat;
+        // ∂C/∂θ: accumulated Σ r·(∂f/∂θ); scale by the normalisation (1/N, or 2/N for 1/N).
+        let scale_sum = |s: &S| match norm {
+            Normalisation::HalfMean => s.div_count(n),
+            Normalisation::Mean => (s.clone() + s.clone()).div_count(n),
+        };
+        let gradient = if zero_seen {
+            None
+        } else {
+            Some(grad.iter().flat_map(|g| g.iter().map(scale_sum)).collect())
+        };
+        Evaluation {
+            outputs,
+            cost: norm.apply(&sse, n),
+            sse,
+            margin,
+            gradient,
+            patterns,
+        }
+    }
+}
+
+/// Forward pass: returns `[h⁰, h¹, …, h^L, f]` and `[z¹, …, z^L]`.
+fn forward<S: Scalar>(wts: &Weights<S>, x: &[S]) -> (Vec<Vec<S>>, Vec<Vec<S>>) {
+    let q = wts.q;
+    let nl = wts.w.len();
+    let mut hs = Vec::with_capacity(nl + 1);
+    let mut zs = Vec::with_capacity(nl - 1);
+    hs.push(x.to_vec());
+    for l in 0..nl {
+        let h = &hs[l];
+        let mut z = wts.b[l].clone();
+        for (m, zm) in z.iter_mut().enumerate() {
+            let row = &wts.w[l][m * q..(m + 1) * q];
+            for (a, v) in row.iter().zip(h) {
+                if a.sign() != 0 && v.sign() != 0 {
+                    *zm += &S::mul_ref(a, v);
+                }
+            }
+        }
+        if l + 1 < nl {
+            let out = z
+                .iter()
+                .map(|v| if v.sign() > 0 { v.clone() } else { S::zero() })
+                .collect();
+            zs.push(z);
+            hs.push(out);
+        } else {
+            hs.push(z);
+        }
+    }
+    (hs, zs)
+}
+
+/// Backpropagation of one residual `r`; adds `Σ δ h ᵀ` and `δ` into `grad` (unnormalised).
+fn backward<S: Scalar>(wts: &Weights<S>, hs: &[Vec<S>], zs: &[Vec<S>], r: Vec<S>, grad: &mut [Vec<S>]) {
+    let q = wts.q;
+    let nl = wts.w.len();
+    let mut delta = r;
+    for l in (0..nl).rev() {
+        let h = &hs[l];
+        let g = &mut grad[l];
+        for (m, dm) in delta.iter().enumerate() {
+            if dm.sign() == 0 {
+                continue;
+            }
+            for (k, hk) in h.iter().enumerate() {
+                if hk.sign() != 0 {
+                    g[m * q + k] += &S::mul_ref(dm, hk);
+                }
+            }
+            g[q * q + m] += dm;
+        }
+        if l == 0 {
+            break;
+        }
+        // δ^{l} = D W_{l+1}ᵀ δ^{l+1}
+        let mut next = vec![S::zero(); q];
+        for (k, nk) in next.iter_mut().enumerate() {
+            if zs[l - 1][k].sign() <= 0 {
+                continue;
+            }
+            for (m, dm) in delta.iter().enumerate() {
+                let a = &wts.w[l][m * q + k];
+                if a.sign() != 0 && dm.sign() != 0 {
+                    *nk += &S::mul_ref(a, dm);
+                }
+            }
+        }
+        delta = next;
+    }
+}
+
+/// Cumulative parameters (MATH.md §3): `W^{(ℓ)} = W_ℓ W^{(ℓ−1)}`, `b^{(ℓ)} = W_ℓ b^{(ℓ−1)} + b_ℓ`,
+/// `W^{(0)} = I`, `b^{(0)} = 0`, for `ℓ = 1..L+1`.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// use dlgeom_cert::matrix::Matrix;
+/// use dlgeom_cert::network::{cumulative, from_cumulative, Layer, Network};
+/// let net = Network { layers: vec![
+///     Layer { w: Matrix::from_i64(2, 2, &[1, 2, 0, 1]), b: vec![Rat::from_i64(1), Rat::from_i64(0)] },
+///     Layer { w: Matrix::from_i64(2, 2, &[3, 0, 1, 1]), b: vec![Rat::from_i64(0), Rat::from_i64(-1)] },
+/// ]};
+/// let cum = cumulative(&net);
+/// assert_eq!(from_cumulative(&cum).unwrap(), net);
+/// ```
+pub fn cumulative(net: &Network) -> Vec<Layer> {
+    let q = net.width();
+    let mut w = Matrix::identity(q);
+    let mut b = vec![Rat::zero(); q];
+    let mut out = Vec::with_capacity(net.layers.len());
+    for l in &net.layers {
+        w = l.w.mul(&w);
+        b = crate::matrix::vadd(&l.w.mul_vec(&b), &l.b);
+        out.push(Layer { w: w.clone(), b: b.clone() });
+    }
+    out
+}
+
+/// Layer weights from cumulative parameters (MATH.md §3): `W_ℓ = W^{(ℓ)} (W^{(ℓ−1)})⁻¹`,
+/// `b_ℓ = b^{(ℓ)} − W_ℓ b^{(ℓ−1)}`. `None` when some `W^{(ℓ)}`, `ℓ ≤ L`, is singular
+/// (naming no layer: callers construct invertible cumulative maps).
+pub fn from_cumulative(cum: &[Layer]) -> Option<Network> {
+    let q = cum.first()?.b.len();
+    let mut prev_w = Matrix::identity(q);
+    let mut prev_b = vec![Rat::zero(); q];
+    let mut layers = Vec::with_capacity(cum.len());
+    for (idx, c) in cum.iter().enumerate() {
+        let inv = prev_w.inverse()?;
+        let w = c.w.mul(&inv);
+        let b = crate::matrix::vsub(&c.b, &w.mul_vec(&prev_b));
+        layers.push(Layer { w, b });
+        if idx + 1 < cum.len() {
+            prev_w = c.w.clone();
+            prev_b = c.b.clone();
+        }
+    }
+    Some(Network { layers })
+}
+
+/// The truncation map `τ_{W,b}(x) = W⁻¹(σ(Wx + b) − b)` (MATH.md §3, [SEQ] eq. (1)),
+/// given `W⁻¹`. The identity on the forward cone `Wx + b ≥ 0`, the apex `−W⁻¹b` on the
+/// backward cone `Wx + b ≤ 0`.
+pub fn truncate(w: &Matrix, w_inv: &Matrix, b: &[Rat], x: &[Rat]) -> Vec<Rat> {
+    let z: Vec<Rat> = crate::matrix::vadd(&w.mul_vec(x), b)
+        .iter()
+        .map(Rat::relu)
+        .collect();
+    w_inv.mul_vec(&crate::matrix::vsub(&z, b))
+}
+
+/// The curated points `τ^{(ℓ)}(x)` for `ℓ = 0..L` (MATH.md §3, claim C4):
+/// `τ^{(0)} = x`, `τ^{(ℓ)} = τ_{W^{(ℓ)}, b^{(ℓ)}} ∘ τ^{(ℓ−1)}`. `None` if some `W^{(ℓ)}` is
+/// singular. The identity `h^ℓ = W^{(ℓ)} τ^{(ℓ)}(x) + b^{(ℓ)}` holds for every input.
+pub fn curated_points(net: &Network, x: &[Rat]) -> Option<Vec<Vec<Rat>>> {
+    let cum = cumulative(net);
+    let mut out = vec![x.to_vec()];
+    for c in &cum[..cum.len() - 1] {
+        let inv = c.w.inverse()?;
+        let prev = out.last().expect("nonempty");
+        let t = truncate(&c.w, &inv, &c.b, prev);
+        out.push(t);
+    }
+    Some(out)
+}

@@ -1,0 +1,390 @@
+//! The main job (PRODUCT.md `verify`): build every configuration of MATH.md §5–§7 for one
+//! data set, certify or refute each, assemble the certificates and the claim table C1–C4.
+//!
+//! Families: the shallow minimum (§6), the global minimizer (§5, needs `L ≥ Q`), the
+//! `2^Q − 1` partial-curation candidates (§7a; `S = ∅` is the shallow minimum), and grouped
+//! curation (§7b: every merged subset, plus every set partition when `Q ≤` the partition
+//! limit). Each configuration gets one self-contained [`Certificate`].
+
+use crate::arith::Rat;
+use crate::cert::*;
+use crate::certify::{analyse, jacobian_rank, output_flat_direction, Analysis, Verdict};
+use crate::construct::{build, plans, BuildError, Construction, Family, Plan};
+use crate::data::Dataset;
+use crate::network::{Network, Normalisation};
+
+/// Options of a `verify` run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Hidden layers `L` (default `Q`).
+    pub layers: usize,
+    /// Cost normalisation.
+    pub norm: Normalisation,
+    /// Enumerate all set partitions when `Q ≤` this (MATH.md §7b).
+    pub partition_limit: usize,
+}
+
+/// The outcome for one plan.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Built and analysed; certificate attached.
+    Built(Box<Certified>),
+    /// Could not be built (why).
+    Infeasible(String),
+}
+
+/// A built, analysed configuration.
+#[derive(Clone, Debug)]
+pub struct Certified {
+    /// The construction.
+    pub construction: Construction,
+    /// The analysis.
+    pub analysis: Analysis,
+    /// Its certificate.
+    pub certificate: Certificate,
+}
+
+/// One row of a run.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The plan.
+    pub plan: Plan,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// All results for one data set.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// `L`.
+    pub layers: usize,
+    /// `Q`.
+    pub q: usize,
+    /// Every configuration, in a fixed order: shallow, global, partial, grouped.
+    pub entries: Vec<Entry>,
+}
+
+/// Every plan for `Q` classes, in run order.
+pub fn all_plans(q: usize, partition_limit: usize) -> Vec<Plan> {
+    let mut v = vec![plans::shallow(q), plans::global(q)];
+    v.extend(plans::partial_all(q));
+    if q <= partition_limit {
+        v.extend(plans::all_partitions(q));
+    } else {
+        v.extend(plans::merged_subsets(q));
+    }
+    v
+}
+
+/// Run every family on `data`.
+pub fn run(data: &Dataset, opts: &Options) -> Run {
+    let plans = all_plans(data.q, opts.partition_limit);
+    let entries = plans
+        .into_iter()
+        .map(|plan| {
+            let outcome = run_plan(data, opts, &plan);
+            Entry { plan, outcome }
+        })
+        .collect();
+    Run {
+        layers: opts.layers,
+        q: data.q,
+        entries,
+    }
+}
+
+/// Build, analyse and certify one plan.
+pub fn run_plan(data: &Dataset, opts: &Options, plan: &Plan) -> Outcome {
+    match build(data, opts.layers, plan) {
+        Err(e) => Outcome::Infeasible(describe_build_error(&e, plan, data)),
+        Ok(c) => {
+            let analysis = analyse(&c.network, data, opts.norm);
+            let certificate = certificate(data, opts, &c, &analysis);
+            Outcome::Built(Box::new(Certified {
+                construction: c,
+                analysis,
+                certificate,
+            }))
+        }
+    }
+}
+
+/// Class `c` (0-based) as `class 2 ("versicolor")`.
+pub fn class_label(data: &Dataset, c: usize) -> String {
+    match &data.classes[c].name {
+        Some(n) => format!("class {} (\"{}\")", c + 1, n),
+        None => format!("class {}", c + 1),
+    }
+}
+
+/// A one-line reason for an infeasible plan.
+pub fn describe_build_error(e: &BuildError, plan: &Plan, data: &Dataset) -> String {
+    let unit = |u: usize| {
+        plan.units[u]
+            .iter()
+            .map(|&c| class_label(data, c))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    match e {
+        BuildError::TooFewLayers { units, layers } => format!(
+            "needs {units} hidden layers to collapse {units} units, only {layers} available (use --layers)"
+        ),
+        BuildError::NotSeparable(f) => {
+            let rem: Vec<String> = f.remaining.iter().map(|&u| unit(u)).collect();
+            format!(
+                "not sequentially cone-separable: at step {} none of [{}] can be strictly separated from the points that must pass (the convex hulls meet: exact witnesses)",
+                f.step,
+                rem.join("; ")
+            )
+        }
+        BuildError::Singular => "a cumulative hidden map was singular".to_string(),
+    }
+}
+
+fn s(x: &Rat) -> String {
+    x.canonical()
+}
+fn sv(v: &[Rat]) -> Vec<String> {
+    v.iter().map(Rat::canonical).collect()
+}
+
+/// Network weights as a certificate block.
+pub fn network_record(net: &Network) -> NetworkRecord {
+    NetworkRecord {
+        hidden_layers: net.hidden(),
+        width: net.width(),
+        layers: net
+            .layers
+            .iter()
+            .map(|l| LayerRecord {
+                w: l.w.to_rows().iter().map(|r| sv(r)).collect(),
+                b: sv(&l.b),
+            })
+            .collect(),
+    }
+}
+
+/// The data binding block.
+pub fn data_binding(data: &Dataset, norm: Normalisation) -> DataBinding {
+    DataBinding {
+        sha256_bytes: data.sha256_bytes.clone(),
+        sha256_canonical: data.sha256_canonical.clone(),
+        classes: data.q,
+        points: data.n(),
+        class_counts: data.counts(),
+        normalisation: norm.label().to_string(),
+    }
+}
+
+/// The claims and float blocks of an analysis (shared with `certify --network`).
+pub fn claims_and_float(
+    net: &Network,
+    data: &Dataset,
+    analysis: &Analysis,
+    degeneracy: Option<DegeneracyRecord>,
+) -> (Claims, FloatRecord) {
+    let ex = &analysis.exact;
+    let (mv, loc) = ex.margin.clone().expect("at least one hidden layer");
+    let gradient_zero = analysis.gradient_is_zero();
+    let outputs_equal_targets = {
+        let mut idx = 0;
+        let mut all = true;
+        for c in &data.classes {
+            for _ in &c.inputs {
+                all &= ex.outputs[idx] == c.target;
+                idx += 1;
+            }
+        }
+        all
+    };
+    let claims = Claims {
+        verdict: analysis.verdict.name().to_string(),
+        cost: s(&ex.cost),
+        margin: MarginRecord {
+            value: s(&mv),
+            class: loc.class,
+            point: loc.point,
+            layer: loc.layer,
+            neuron: loc.neuron,
+        },
+        gradient_zero,
+        gradient: match (&ex.gradient, gradient_zero) {
+            (Some(g), false) => Some(sv(g)),
+            _ => None,
+        },
+        outputs_equal_targets,
+        pattern_region: analysis.region.as_ref().map(|r| RegionRecord {
+            groups: r
+                .groups
+                .iter()
+                .map(|g| GroupRecord {
+                    pattern: g.pattern.clone(),
+                    size: g.size,
+                    fit: if g.constant { "constant" } else { "affine" }.to_string(),
+                    bound: s(&g.bound),
+                })
+                .collect(),
+            sum: s(&r.total),
+            gap: s(&r.gap),
+            certified: r.gap.is_zero(),
+        }),
+        degeneracy,
+        descent: analysis.descent.as_ref().map(|d| DescentRecord {
+            step: s(&d.step),
+            cost_after: s(&d.cost_after),
+            margin_after: s(&d.margin_after),
+        }),
+        max_weight_bits: net.max_bits(),
+    };
+    let f = &analysis.float;
+    let float = FloatRecord {
+        non_normative: true,
+        cost_f64: f.cost,
+        max_abs_gradient_f64: f.max_abs_gradient,
+        max_abs_output_error: f.max_abs_output_error,
+        margin_f64: f.margin,
+    };
+    (claims, float)
+}
+
+/// Degeneracy block for a certified minimum: `rank J`, the Hessian kernel at zero residual,
+/// and an output-layer flat line verified at `t = 1, 2, 3`.
+pub fn degeneracy(net: &Network, data: &Dataset, analysis: &Analysis, curated: &[Vec<Rat>], norm: Normalisation) -> DegeneracyRecord {
+    let k = net.param_count();
+    let rank = jacobian_rank(net, data, &analysis.exact.patterns);
+    let flat = output_flat_direction(net, curated).and_then(|d| {
+        let samples: Vec<Rat> = (1..=3).map(Rat::from_i64).collect();
+        let ok = samples.iter().all(|t| {
+            let e: crate::network::Evaluation<Rat> = net.step(&d, t).evaluate(data, norm);
+            e.cost == analysis.exact.cost
+        });
+        ok.then(|| FlatRecord {
+            kind: "output-layer".to_string(),
+            direction: sv(&d),
+            samples: sv(&samples),
+        })
+    });
+    DegeneracyRecord {
+        parameters: k,
+        jacobian_rank: rank,
+        hessian_kernel_dim: analysis.exact.cost.is_zero().then_some(k - rank),
+        rescaling_dims: net.hidden() * net.width(),
+        flat_direction: flat,
+    }
+}
+
+/// The certificate of one construction.
+pub fn certificate(data: &Dataset, opts: &Options, c: &Construction, analysis: &Analysis) -> Certificate {
+    let net = &c.network;
+    let minimum = matches!(analysis.verdict, Verdict::GlobalMinimum | Verdict::LocalMinimum);
+    let degeneracy = minimum.then(|| {
+        // Curated points after the last hidden layer: apexes and passing inputs.
+        let mut curated: Vec<Vec<Rat>> = c.cones.iter().map(|k| k.apex.clone()).collect();
+        for &p in &c.plan.passing {
+            curated.extend(data.classes[p].inputs.iter().cloned());
+        }
+        degeneracy(net, data, analysis, &curated, opts.norm)
+    });
+    let (claims, float_check) = claims_and_float(net, data, analysis, degeneracy);
+    let one_based = |u: &[usize]| u.iter().map(|x| x + 1).collect::<Vec<_>>();
+    Certificate {
+        format: FORMAT.to_string(),
+        tool: Tool {
+            name: "dlgeom-cert".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        source: SOURCE.to_string(),
+        data: data_binding(data, opts.norm),
+        configuration: Configuration {
+            id: c.plan.id(),
+            family: c.plan.family.name().to_string(),
+            collapse_order: c.cones.iter().map(|k| one_based(&c.plan.units[k.unit])).collect(),
+            passing: one_based(&c.plan.passing),
+            cones: c
+                .cones
+                .iter()
+                .enumerate()
+                .map(|(i, k)| ConeRecord {
+                    layer: i + 1,
+                    classes: one_based(&c.plan.units[k.unit]),
+                    normal: sv(&k.normal),
+                    beta: s(&k.beta),
+                    apex: sv(&k.apex),
+                    kappa: s(&k.kappa),
+                })
+                .collect(),
+            idle_shift: s(&c.idle_shift),
+        },
+        network: network_record(net),
+        claims,
+        float_check,
+    }
+}
+
+/// Counts for the C3 table of one family.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FamilyCount {
+    /// Configurations considered.
+    pub total: usize,
+    /// Certified local (or global) minima.
+    pub certified: usize,
+    /// Refuted: positive margin and nonzero exact gradient.
+    pub refuted: usize,
+    /// With an explicit descent witness among the refuted.
+    pub with_descent: usize,
+    /// Could not be built.
+    pub infeasible: usize,
+    /// Critical points not certified, or not differentiable.
+    pub undecided: usize,
+}
+
+impl Run {
+    /// Counts per family.
+    pub fn count(&self, fam: Family) -> FamilyCount {
+        let mut c = FamilyCount::default();
+        for e in self.entries.iter().filter(|e| e.plan.family == fam) {
+            c.total += 1;
+            match &e.outcome {
+                Outcome::Infeasible(_) => c.infeasible += 1,
+                Outcome::Built(b) => match b.analysis.verdict {
+                    Verdict::GlobalMinimum | Verdict::LocalMinimum => c.certified += 1,
+                    Verdict::NotLocalMinimum => {
+                        c.refuted += 1;
+                        if b.analysis.descent.is_some() {
+                            c.with_descent += 1;
+                        }
+                    }
+                    _ => c.undecided += 1,
+                },
+            }
+        }
+        c
+    }
+
+    /// The certified minima's exact costs, in run order, and whether they are pairwise
+    /// distinct.
+    pub fn certified_costs(&self) -> (Vec<(String, Rat)>, bool) {
+        let v: Vec<(String, Rat)> = self
+            .entries
+            .iter()
+            .filter_map(|e| match &e.outcome {
+                Outcome::Built(b)
+                    if matches!(b.analysis.verdict, Verdict::GlobalMinimum | Verdict::LocalMinimum) =>
+                {
+                    Some((e.plan.id(), b.analysis.exact.cost.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut costs: Vec<&Rat> = v.iter().map(|x| &x.1).collect();
+        costs.sort();
+        let distinct = costs.windows(2).all(|w| w[0] != w[1]);
+        (v, distinct)
+    }
+
+    /// The entry of a plan id.
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.plan.id() == id)
+    }
+}
