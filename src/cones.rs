@@ -34,8 +34,14 @@
 //!    hyperplane); if `κ + n·𝟙 = 0` (W singular: eigenvalues `κ`, `κ + n·𝟙`) the simplest in
 //!    `(0, κ)` instead. Then `|κ (p − a)_m| ≤ B/2 · max|p − a| ≤ |n·p − β| / 2`, so every
 //!    coordinate has the sign of `n·p − β` and `|(W p + b)_m| ≥ |n·p − β| / 2`.
-//! 5. Every strict inequality is then checked exactly (with `n·p` computed once per point
-//!    per step) and the smallest `|(W p + b)_m|` is recorded as the margin.
+//! 5. Every strict inequality is then checked exactly and the smallest `|(W p + b)_m|` is
+//!    recorded as the margin. With `n·a = β`, `b = −W a` and `κ > 0`,
+//!    `(W p + b)_m = (n·p − β) + κ (p_m − a_m)` is increasing in `p_m − a_m`, so per point it
+//!    suffices to evaluate it exactly at the coordinate with the largest `p_m − a_m` (collapse:
+//!    must be `< 0`) or the smallest (pass: must be `> 0`); these are also the per-point
+//!    margins. `n·p` is computed once per point per step (inside [`crate::lp`]); the work per
+//!    step is `O(N d)` plus the separation. [`verify_cone`] re-checks a cone independently,
+//!    coordinate by coordinate.
 //!
 //! Order: greedy and deterministic, the smallest unit index that can be separated from
 //! everything that must pass. If at some step no remaining unit can be separated, a
@@ -48,6 +54,7 @@
 use crate::arith::Rat;
 use crate::lp::{separate_with_values, HullIntersection, Separation};
 use crate::matrix::{dot, Matrix};
+use rayon::prelude::*;
 
 /// One cumulative layer `(W^{(ℓ)}, b^{(ℓ)})` of MATH.md §4, collapsing one unit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,12 +112,28 @@ impl ConeFailure {
     /// The pass set of remaining unit `unit` at the failing step, in the order the witnesses
     /// index it: the points of the other remaining units (units increasing, points in order),
     /// then the passers, then the apexes of the earlier cones.
-    pub fn pass_set(&self, units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>], unit: usize) -> Vec<PointRef> {
-        pass_refs(units, passers.len(), &self.remaining, unit, self.cones.len())
+    pub fn pass_set(
+        &self,
+        units: &[Vec<Vec<Rat>>],
+        passers: &[Vec<Rat>],
+        unit: usize,
+    ) -> Vec<PointRef> {
+        pass_refs(
+            units,
+            passers.len(),
+            &self.remaining,
+            unit,
+            self.cones.len(),
+        )
     }
 
     /// The coordinates of a [`PointRef`].
-    pub fn point<'a>(&'a self, units: &'a [Vec<Vec<Rat>>], passers: &'a [Vec<Rat>], r: PointRef) -> &'a [Rat] {
+    pub fn point<'a>(
+        &'a self,
+        units: &'a [Vec<Vec<Rat>>],
+        passers: &'a [Vec<Rat>],
+        r: PointRef,
+    ) -> &'a [Rat] {
         match r {
             PointRef::Unit { unit, index } => &units[unit][index],
             PointRef::Passer(i) => &passers[i],
@@ -138,7 +161,13 @@ impl ConeFailure {
     }
 }
 
-fn pass_refs(units: &[Vec<Vec<Rat>>], n_passers: usize, remaining: &[usize], k: usize, n_apex: usize) -> Vec<PointRef> {
+fn pass_refs(
+    units: &[Vec<Vec<Rat>>],
+    n_passers: usize,
+    remaining: &[usize],
+    k: usize,
+    n_apex: usize,
+) -> Vec<PointRef> {
     let mut out = Vec::new();
     for &j in remaining.iter().filter(|&&j| j != k) {
         out.extend((0..units[j].len()).map(|index| PointRef::Unit { unit: j, index }));
@@ -173,7 +202,10 @@ fn pass_refs(units: &[Vec<Vec<Rat>>], n_passers: usize, remaining: &[usize], k: 
 /// let pass: Vec<&[Rat]> = units[cones[1].unit].iter().map(|x| x.as_slice()).collect();
 /// assert_eq!(verify_cone(&cones[0], &collapse, &pass), Some(cones[0].margin.clone()));
 /// ```
-pub fn sequential_cones(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> Result<Vec<Cone>, ConeFailure> {
+pub fn sequential_cones(
+    units: &[Vec<Vec<Rat>>],
+    passers: &[Vec<Rat>],
+) -> Result<Vec<Cone>, ConeFailure> {
     let d = units
         .iter()
         .flatten()
@@ -185,11 +217,21 @@ pub fn sequential_cones(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> Result
         "sequential_cones: every unit needs at least one point"
     );
     assert!(
-        units.iter().flatten().chain(passers.iter()).all(|p| p.len() == d),
+        units
+            .iter()
+            .flatten()
+            .chain(passers.iter())
+            .all(|p| p.len() == d),
         "sequential_cones: points of different dimensions"
     );
-    let means: Vec<Vec<Rat>> = units.iter().map(|u| mean(u, d)).collect();
-    let passer_mean = (!passers.is_empty()).then(|| mean(passers, d));
+    let sums: Vec<Vec<Rat>> = units.iter().map(|u| sum(u.iter(), d)).collect();
+    let means: Vec<Vec<Rat>> = sums
+        .iter()
+        .zip(units)
+        .map(|(s, u)| scale_down(s, u.len()))
+        .collect();
+    let passer_sum = sum(passers.iter(), d);
+    let passer_mean = (!passers.is_empty()).then(|| scale_down(&passer_sum, passers.len()));
     let want_independent = units.len() <= d + 1;
 
     let mut remaining: Vec<usize> = (0..units.len()).collect();
@@ -217,7 +259,20 @@ pub fn sequential_cones(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> Result
                 .collect();
             hints.sort_by_cached_key(|h: &Vec<Rat>| dot(h, h));
 
-            match separate_with_values(&below, &above, &hints) {
+            // mean(pass set) − mean(unit), from the unit sums in O(u·d)
+            let mut pass_sum = passer_sum.clone();
+            for &j in remaining.iter().filter(|&&j| j != k) {
+                add_into(&mut pass_sum, &sums[j]);
+            }
+            for cone in &cones {
+                add_into(&mut pass_sum, &cone.apex);
+            }
+            let first = (!above.is_empty()).then(|| {
+                let pm = scale_down(&pass_sum, above.len());
+                pm.iter().zip(c).map(|(x, y)| x - y).collect::<Vec<Rat>>()
+            });
+
+            match separate_with_values(&below, &above, &hints, first) {
                 (Separation::Separated { normal, .. }, Some(values)) => {
                     let earlier: Vec<&[Rat]> = cones.iter().map(|c| c.apex.as_slice()).collect();
                     chosen = Some(build_cone(
@@ -255,14 +310,22 @@ pub fn sequential_cones(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> Result
     Ok(cones)
 }
 
-fn mean(points: &[Vec<Rat>], d: usize) -> Vec<Rat> {
+fn add_into(acc: &mut [Rat], p: &[Rat]) {
+    for (a, x) in acc.iter_mut().zip(p) {
+        *a += x;
+    }
+}
+
+fn sum<'a>(points: impl Iterator<Item = &'a Vec<Rat>>, d: usize) -> Vec<Rat> {
     let mut s = vec![Rat::zero(); d];
     for p in points {
-        for (a, x) in s.iter_mut().zip(p) {
-            *a += x;
-        }
+        add_into(&mut s, p);
     }
-    let inv = Rat::from_i64(points.len() as i64).recip().expect("non-empty");
+    s
+}
+
+fn scale_down(s: &[Rat], count: usize) -> Vec<Rat> {
+    let inv = Rat::from_i64(count as i64).recip().expect("count > 0");
     s.iter().map(|x| x * &inv).collect()
 }
 
@@ -292,22 +355,39 @@ fn build_cone(
     let apex = choose_apex(&n, &beta, center, earlier, want_independent);
     debug_assert_eq!(dot(&n, &apex), beta);
 
-    // κ bound B = min |n·p − β| / max_m |p_m − a_m|
-    let mut bound: Option<Rat> = None;
-    for (p, v) in below.iter().zip(vb).chain(above.iter().zip(va)) {
-        let s = (v - &beta).abs();
-        let mx = p
-            .iter()
-            .zip(&apex)
-            .map(|(x, a)| (x - a).abs())
-            .max()
-            .expect("d ≥ 1");
-        let r = &s / &mx; // mx > 0: p is off the hyperplane, so p ≠ a
-        if bound.as_ref().is_none_or(|b| r < *b) {
-            bound = Some(r);
+    // Per point: s = n·p − β and the extremes of p_m − a_m over the coordinates m.
+    let extent = |p: &&[Rat], v: &Rat| {
+        let mut lo: Option<Rat> = None;
+        let mut hi: Option<Rat> = None;
+        for (x, a) in p.iter().zip(&apex) {
+            let t = x - a;
+            if lo.as_ref().is_none_or(|l| t < *l) {
+                lo = Some(t.clone());
+            }
+            if hi.as_ref().is_none_or(|h| t > *h) {
+                hi = Some(t);
+            }
         }
-    }
-    let bound = bound.expect("at least one point");
+        (v - &beta, lo.expect("d ≥ 1"), hi.expect("d ≥ 1"))
+    };
+    let eb: Vec<(Rat, Rat, Rat)> = below
+        .par_iter()
+        .zip(vb.par_iter())
+        .map(|(p, v)| extent(p, v))
+        .collect();
+    let ea: Vec<(Rat, Rat, Rat)> = above
+        .par_iter()
+        .zip(va.par_iter())
+        .map(|(p, v)| extent(p, v))
+        .collect();
+
+    // κ bound B = min |n·p − β| / max_m |p_m − a_m|  (the max is > 0: p is off the hyperplane)
+    let bound = eb
+        .par_iter()
+        .chain(ea.par_iter())
+        .map(|(s, lo, hi)| s.abs() / lo.abs().max(hi.abs()))
+        .min()
+        .expect("at least one point");
     let half = Rat::from_frac(1, 2).expect("2 ≠ 0");
     let mut kappa = Rat::simplest_between(&Rat::zero(), &(&bound * &half)).expect("B > 0");
     let nsum: Rat = n.iter().cloned().sum();
@@ -315,7 +395,7 @@ fn build_cone(
         kappa = Rat::simplest_between(&Rat::zero(), &kappa).expect("κ > 0");
     }
 
-    // W = 𝟙 nᵀ + κ I, b = −W a  (b_m = −(β + κ a_m) since n·a = β)
+    // W = 𝟙 nᵀ + κ I, b = −W a
     let mut w = Matrix::zeros(d, d);
     for m in 0..d {
         for j in 0..d {
@@ -324,23 +404,31 @@ fn build_cone(
         w[(m, m)] += &kappa;
     }
     let b: Vec<Rat> = w.mul_vec(&apex).into_iter().map(|x| -x).collect();
+    debug_assert!(b
+        .iter()
+        .zip(&apex)
+        .all(|(bm, am)| *bm == -(&beta + &(&kappa * am))));
 
-    // exact check of every strict inequality: (W p + b)_m = n·p + κ p_m + b_m
-    let mut margin: Option<Rat> = None;
-    for (sign, pts, vals) in [(-1, below, vb), (1, above, va)] {
-        for (p, v) in pts.iter().zip(vals) {
-            for m in 0..d {
-                let z = v + &(&kappa * &p[m]) + &b[m];
-                assert!(
-                    z.signum() == sign,
-                    "internal error: cone inequality fails (unit {k}, coordinate {m})"
-                );
-                let z = z.abs();
-                if margin.as_ref().is_none_or(|g| z < *g) {
-                    margin = Some(z);
-                }
-            }
-        }
+    // Exact check of every strict inequality. Since n·a = β and b = −W a,
+    // (W p + b)_m = s + κ (p_m − a_m) with κ > 0: increasing in p_m − a_m, so over m it is
+    // largest at the largest p_m − a_m and smallest at the smallest. Collapse: the largest
+    // must be < 0; pass: the smallest must be > 0; those extremes are also the margins.
+    let worst_collapse = eb
+        .par_iter()
+        .map(|(s, _, hi)| s + &(&kappa * hi))
+        .max()
+        .expect("unit is non-empty");
+    assert!(
+        worst_collapse.is_negative(),
+        "internal error: collapse inequality fails (unit {k})"
+    );
+    let mut margin = -worst_collapse;
+    if let Some(worst_pass) = ea.par_iter().map(|(s, lo, _)| s + &(&kappa * lo)).min() {
+        assert!(
+            worst_pass.is_positive(),
+            "internal error: pass inequality fails (unit {k})"
+        );
+        margin = margin.min(worst_pass);
     }
     Cone {
         unit: k,
@@ -350,13 +438,19 @@ fn build_cone(
         kappa,
         w,
         b,
-        margin: margin.expect("at least one point"),
+        margin,
     }
 }
 
 /// Apex on `n·a = β` near the projection of `center`, simple, and affinely independent of
 /// `earlier` when requested (see the module docs, step 3).
-fn choose_apex(n: &[Rat], beta: &Rat, center: &[Rat], earlier: &[&[Rat]], want_independent: bool) -> Vec<Rat> {
+fn choose_apex(
+    n: &[Rat],
+    beta: &Rat,
+    center: &[Rat],
+    earlier: &[&[Rat]],
+    want_independent: bool,
+) -> Vec<Rat> {
     let d = n.len();
     let nn = dot(n, n);
     let sc = dot(n, center) - beta;
@@ -486,7 +580,11 @@ pub fn verify_cone(cone: &Cone, collapse: &[&[Rat]], pass: &[&[Rat]]) -> Option<
     }
     for m in 0..d {
         for j in 0..d {
-            let want = if m == j { &n[j] + &cone.kappa } else { n[j].clone() };
+            let want = if m == j {
+                &n[j] + &cone.kappa
+            } else {
+                n[j].clone()
+            };
             if cone.w[(m, j)] != want {
                 return None;
             }

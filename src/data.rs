@@ -410,10 +410,15 @@ impl Dataset {
     /// otherwise. Errors start with the path; a file larger than `limits.max_file_bytes` is
     /// rejected before it is read.
     ///
-    /// ```no_run
+    /// ```
     /// use dlgeom_cert::data::{DataLimits, Dataset};
-    /// let d = Dataset::load("examples/iris3.json".as_ref(), &DataLimits::default()).unwrap();
+    /// use std::path::Path;
+    /// let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris3.json");
+    /// let d = Dataset::load(&path, &DataLimits::default()).unwrap();
     /// assert_eq!(d.counts(), vec![50, 50, 50]);
+    ///
+    /// let e = Dataset::load(Path::new("no/such/file.json"), &DataLimits::default()).unwrap_err();
+    /// assert!(e.message.starts_with("cannot read no/such/file.json"));
     /// ```
     pub fn load(path: &Path, limits: &DataLimits) -> Result<Dataset, DataError> {
         let shown = path.display();
@@ -925,8 +930,8 @@ macro_rules! seed_is_visitor {
     };
 }
 
-/// Reads the first key of a map; `Ok(Err(()))` means the "map" is serde_json's wrapper of
-/// a number (`NUMBER_TOKEN`), whose text is then returned as `Any::Num` by the caller.
+/// Reads the first key of a map. A first key equal to `NUMBER_TOKEN` means the "map" is
+/// serde_json's wrapper of a JSON number (its value is the literal text), not an object.
 fn first_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
     map.next_key::<String>()
 }
@@ -1012,8 +1017,6 @@ struct VecV<'c> {
     depth: usize,
     /// "entry" or "coordinate".
     item: &'static str,
-    /// What the array should be, for messages ("the target", "a point").
-    what: &'static str,
 }
 seed_is_visitor!(VecV);
 
@@ -1021,11 +1024,7 @@ impl VecV<'_> {
     fn not_array(&self, a: Any) -> Issue {
         (
             String::new(),
-            format!(
-                "{} must be an array of numbers, found {}",
-                self.what,
-                a.kind()
-            ),
+            format!("expected an array of numbers, found {}", a.kind()),
         )
     }
     fn scalar<E: de::Error>(self, a: Any) -> Result<Result<Vec<Rat>, Issue>, E> {
@@ -1057,8 +1056,8 @@ impl<'de> Visitor<'de> for VecV<'_> {
                 issue = Some((
                     String::new(),
                     format!(
-                        "{} has more than {max} {}s, but Q (the number of classes) is limited to {max}",
-                        self.what, self.item
+                        "more than {max} {}s, but Q (the number of classes) is limited to {max}",
+                        self.item
                     ),
                 ));
                 out = Vec::new();
@@ -1123,7 +1122,6 @@ impl<'de> Visitor<'de> for InputsV<'_> {
             ctx: self.ctx,
             depth: self.depth + 1,
             item: "coordinate",
-            what: "a point",
         })? {
             i += 1;
             let total = self.ctx.points.get() + 1;
@@ -1232,7 +1230,6 @@ impl<'de> Visitor<'de> for ClassV<'_> {
                     ctx,
                     depth: sub,
                     item: "entry",
-                    what: "the target",
                 })? {
                     Ok(t) => target = Some(t),
                     Err((p, m)) => set_issue(&mut issue, (format!(", target{p}"), m)),

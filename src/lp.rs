@@ -16,10 +16,11 @@
 //!
 //! # Method
 //! 1. **Cheap candidates.** The direction `c = mean(V) − mean(X)`, then caller hints
-//!    ([`separate_with_hints`]). A direction `c` is tried as its primitive integer multiple;
-//!    when it separates, coarser roundings of `c/|c|_∞` (the simplest rational within
-//!    `ε = 1/2, 1/4, 1/16, 1/256, 1/65536` of each coordinate, scaled to a primitive integer
-//!    vector) are tried first-to-last and the first one that separates is returned (small numbers).
+//!    ([`separate_with_hints`]). For a direction `c`, roundings of `c/|c|_∞` (the simplest
+//!    rational within `ε` of each coordinate, scaled to a primitive integer vector) keep the
+//!    numbers small: `ε = 1/2` is tried first, then the exact primitive multiple of `c`, and
+//!    if that separates, `ε = 1/4, 1/16, 1/256, 1/65536` in turn; the first that separates is
+//!    returned (the exact multiple when no rounding does).
 //! 2. **Identical points.** A point lying in both sets gives the certificate `λ = μ = (that point, 1)`.
 //! 3. **Exact simplex.** Phase 1 of the revised simplex method, in exact rationals, on
 //!
@@ -46,6 +47,7 @@
 
 use crate::arith::{Int, Rat};
 use crate::matrix::dot;
+use rayon::prelude::*;
 use std::collections::HashSet;
 
 /// The exact answer of [`separate`]: a verified separating hyperplane, or a verified proof
@@ -124,7 +126,9 @@ impl Separation {
     /// Re-check the certificate exactly against the two sets (either variant).
     pub fn verify(&self, below: &[&[Rat]], above: &[&[Rat]]) -> bool {
         match self {
-            Separation::Separated { normal, offset } => verify_separator(normal, offset, below, above),
+            Separation::Separated { normal, offset } => {
+                verify_separator(normal, offset, below, above)
+            }
             Separation::NotSeparable(h) => h.verify(below, above),
         }
     }
@@ -133,8 +137,12 @@ impl Separation {
 /// Exact check of a strict separator: `normal·x < offset` for all `x ∈ below` and
 /// `normal·v > offset` for all `v ∈ above` (dimensions must agree, else `false`).
 pub fn verify_separator(normal: &[Rat], offset: &Rat, below: &[&[Rat]], above: &[&[Rat]]) -> bool {
-    below.iter().all(|x| x.len() == normal.len() && dot(normal, x) < *offset)
-        && above.iter().all(|v| v.len() == normal.len() && dot(normal, v) > *offset)
+    below
+        .iter()
+        .all(|x| x.len() == normal.len() && dot(normal, x) < *offset)
+        && above
+            .iter()
+            .all(|v| v.len() == normal.len() && dot(normal, v) > *offset)
 }
 
 /// Decide exactly whether `below` and `above` are strictly linearly separable.
@@ -190,7 +198,7 @@ pub fn separate(below: &[&[Rat]], above: &[&[Rat]]) -> Separation {
 /// assert!(s.verify(&[&x0, &x1], &[&v0]));
 /// ```
 pub fn separate_with_hints(below: &[&[Rat]], above: &[&[Rat]], hints: &[Vec<Rat>]) -> Separation {
-    separate_with_values(below, above, hints).0
+    separate_with_values(below, above, hints, None).0
 }
 
 /// The values `n·x` (below) and `n·v` (above) of a verified separator's normal, each
@@ -203,10 +211,13 @@ pub(crate) struct Values {
 
 /// [`separate_with_hints`], also returning the values `n·p` of the returned normal on both
 /// sets when the answer is [`Separation::Separated`] (so callers need not recompute them).
+/// `first` replaces the first candidate `mean(above) − mean(below)` when the caller already
+/// knows it (saves a pass over the points).
 pub(crate) fn separate_with_values(
     below: &[&[Rat]],
     above: &[&[Rat]],
     hints: &[Vec<Rat>],
+    first: Option<Vec<Rat>>,
 ) -> (Separation, Option<Values>) {
     let d = common_dim(below, above);
     if below.is_empty() || above.is_empty() {
@@ -215,10 +226,13 @@ pub(crate) fn separate_with_values(
     let d = d.expect("non-empty sets have a dimension");
 
     // 1. cheap candidates
-    let mean_diff: Vec<Rat> = {
-        let mb = mean(below, d);
-        let ma = mean(above, d);
-        ma.iter().zip(&mb).map(|(a, b)| a - b).collect()
+    let mean_diff: Vec<Rat> = match first {
+        Some(c) if c.len() == d => c,
+        _ => {
+            let mb = mean(below, d);
+            let ma = mean(above, d);
+            ma.iter().zip(&mb).map(|(a, b)| a - b).collect()
+        }
     };
     let mut seed: Option<Evaluated> = None;
     let mut candidates: Vec<&[Rat]> = vec![&mean_diff];
@@ -245,7 +259,10 @@ pub(crate) fn separate_with_values(
                 mu: vec![(j, Rat::one())],
                 point: above[j].to_vec(),
             };
-            assert!(h.verify(below, above), "internal error: identical-point certificate");
+            assert!(
+                h.verify(below, above),
+                "internal error: identical-point certificate"
+            );
             return (Separation::NotSeparable(h), None);
         }
     }
@@ -295,17 +312,39 @@ fn one_sided(below: &[&[Rat]], above: &[&[Rat]], d: Option<usize>) -> (Separatio
     };
     let sep = Separation::Separated { normal, offset };
     debug_assert!(sep.verify(below, above));
-    (sep, Some(Values { below: vb, above: va }))
+    (
+        sep,
+        Some(Values {
+            below: vb,
+            above: va,
+        }),
+    )
 }
 
 fn mean(points: &[&[Rat]], d: usize) -> Vec<Rat> {
-    let mut s = vec![Rat::zero(); d];
-    for p in points {
-        for (a, x) in s.iter_mut().zip(p.iter()) {
-            *a += x;
-        }
-    }
-    let inv = Rat::from_i64(points.len() as i64).recip().expect("non-empty");
+    let s = points
+        .par_iter()
+        .fold(
+            || vec![Rat::zero(); d],
+            |mut acc, p| {
+                for (a, x) in acc.iter_mut().zip(p.iter()) {
+                    *a += x;
+                }
+                acc
+            },
+        )
+        .reduce(
+            || vec![Rat::zero(); d],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    let inv = Rat::from_i64(points.len() as i64)
+        .recip()
+        .expect("non-empty");
     s.iter().map(|x| x * &inv).collect()
 }
 
@@ -333,7 +372,9 @@ pub fn primitive_integer(v: &[Rat]) -> Vec<Rat> {
     for x in &scaled {
         g = g.gcd(&x.numer());
     }
-    let gi = Rat::from_int(&g).recip().expect("non-zero vector has a non-zero gcd");
+    let gi = Rat::from_int(&g)
+        .recip()
+        .expect("non-zero vector has a non-zero gcd");
     scaled.iter().map(|x| x * &gi).collect()
 }
 
@@ -367,8 +408,8 @@ impl Evaluated {
 }
 
 fn evaluate(normal: Vec<Rat>, below: &[&[Rat]], above: &[&[Rat]]) -> Evaluated {
-    let vb: Vec<Rat> = below.iter().map(|x| dot(&normal, x)).collect();
-    let va: Vec<Rat> = above.iter().map(|v| dot(&normal, v)).collect();
+    let vb: Vec<Rat> = below.par_iter().map(|x| dot(&normal, x)).collect();
+    let va: Vec<Rat> = above.par_iter().map(|v| dot(&normal, v)).collect();
     let lo = vb.iter().max().expect("non-empty").clone();
     let hi = va.iter().min().expect("non-empty").clone();
     Evaluated {
@@ -386,18 +427,50 @@ enum Attempt {
     Zero,
 }
 
-/// Try the direction `c` (exact primitive multiple first); when it separates, return the
-/// coarsest rounding of it that still separates.
+/// Like [`evaluate`], but stops early (returning `None`) as soon as the direction is seen to
+/// fail: used for roundings, whose values are only needed when they separate.
+fn evaluate_if_separates(
+    normal: Vec<Rat>,
+    below: &[&[Rat]],
+    above: &[&[Rat]],
+) -> Option<Evaluated> {
+    let vb: Vec<Rat> = below.par_iter().map(|x| dot(&normal, x)).collect();
+    let lo = vb.iter().max().expect("non-empty").clone();
+    let va: Vec<Rat> = above
+        .par_iter()
+        .map(|v| Some(dot(&normal, v)).filter(|y| *y > lo))
+        .collect::<Option<Vec<Rat>>>()?;
+    let hi = va.iter().min().expect("non-empty").clone();
+    Some(Evaluated {
+        normal,
+        below: vb,
+        above: va,
+        lo,
+        hi,
+    })
+}
+
+/// Try the direction `c`: the coarsest rounding (`ε = 1/2`) first, then the exact primitive
+/// multiple; when that separates, the finer roundings in turn, returning the first (coarsest)
+/// that separates, else the exact one.
 fn try_direction(c: &[Rat], below: &[&[Rat]], above: &[&[Rat]]) -> Attempt {
     if c.iter().all(Rat::is_zero) {
         return Attempt::Zero;
     }
-    let exact = evaluate(primitive_integer(c), below, above);
+    let exact_normal = primitive_integer(c);
+    let mut tried: Vec<Vec<Rat>> = vec![exact_normal.clone()];
+    let coarse = rounded(c, &Rat::from_frac(1, 2).expect("2 ≠ 0"));
+    if !tried.contains(&coarse) {
+        if let Some(e) = evaluate_if_separates(coarse.clone(), below, above) {
+            return Attempt::Found(e);
+        }
+        tried.push(coarse);
+    }
+    let exact = evaluate(exact_normal, below, above);
     if !exact.separates() {
         return Attempt::Failed(exact);
     }
-    let mut tried: Vec<Vec<Rat>> = Vec::new();
-    for k in [1i64, 2, 4, 8, 16] {
+    for k in [2u32, 4, 8, 16] {
         let eps = Rat::from_frac(1, 1i64 << k).expect("non-zero");
         let n = rounded(c, &eps);
         if n == exact.normal {
@@ -406,8 +479,7 @@ fn try_direction(c: &[Rat], below: &[&[Rat]], above: &[&[Rat]]) -> Attempt {
         if tried.contains(&n) {
             continue;
         }
-        let e = evaluate(n.clone(), below, above);
-        if e.separates() {
+        if let Some(e) = evaluate_if_separates(n.clone(), below, above) {
             return Attempt::Found(e);
         }
         tried.push(n);
@@ -628,16 +700,14 @@ fn simplex(below: &[&[Rat]], above: &[&[Rat]], d: usize, seed: Option<&Evaluated
         }
         // price every point exactly (multipliers scaled to a primitive integer vector)
         let y = primitive_integer(&lp.duals());
-        let mut violated: Vec<(Rat, usize)> = Vec::new();
-        for k in 0..nb + na {
-            if in_work[k] {
-                continue;
-            }
-            let rc = lp.reduced_cost(m + k, &y);
-            if rc.is_negative() {
-                violated.push((rc, k));
-            }
-        }
+        let mut violated: Vec<(Rat, usize)> = (0..nb + na)
+            .into_par_iter()
+            .filter(|&k| !in_work[k])
+            .filter_map(|k| {
+                let rc = lp.reduced_cost(m + k, &y);
+                rc.is_negative().then_some((rc, k))
+            })
+            .collect();
         if violated.is_empty() {
             let normal = primitive_integer(&y[..d]);
             return LpResult::Normal(normal);

@@ -164,7 +164,11 @@ impl Matrix {
     }
     /// `A + B`.
     pub fn add(&self, b: &Matrix) -> Matrix {
-        assert_eq!((self.rows, self.cols), (b.rows, b.cols), "matrix sum dimensions");
+        assert_eq!(
+            (self.rows, self.cols),
+            (b.rows, b.cols),
+            "matrix sum dimensions"
+        );
         Matrix::from_vec(
             self.rows,
             self.cols,
@@ -173,7 +177,11 @@ impl Matrix {
     }
     /// `A − B`.
     pub fn sub(&self, b: &Matrix) -> Matrix {
-        assert_eq!((self.rows, self.cols), (b.rows, b.cols), "matrix difference dimensions");
+        assert_eq!(
+            (self.rows, self.cols),
+            (b.rows, b.cols),
+            "matrix difference dimensions"
+        );
         Matrix::from_vec(
             self.rows,
             self.cols,
@@ -182,7 +190,11 @@ impl Matrix {
     }
     /// `s·A`.
     pub fn scale(&self, s: &Rat) -> Matrix {
-        Matrix::from_vec(self.rows, self.cols, self.data.iter().map(|x| x * s).collect())
+        Matrix::from_vec(
+            self.rows,
+            self.cols,
+            self.data.iter().map(|x| x * s).collect(),
+        )
     }
     /// Largest [`Rat::bit_size`] of any entry.
     pub fn max_bits(&self) -> u64 {
@@ -277,7 +289,7 @@ fn permutation_sign(perm: &[usize]) -> i32 {
             }
         }
     }
-    if inv % 2 == 0 {
+    if inv.is_multiple_of(2) {
         1
     } else {
         -1
@@ -484,7 +496,10 @@ impl Matrix {
     /// `None` if a row turns out dependent on `A` and either `stop_on_dependent` is set
     /// or its `B` part does not reduce to zero (an inconsistent system).
     fn eliminate_augmented(&self, b: &Matrix, stop_on_dependent: bool) -> Option<FfEchelon> {
-        assert_eq!(self.rows, b.rows, "right-hand side has the wrong number of rows");
+        assert_eq!(
+            self.rows, b.rows,
+            "right-hand side has the wrong number of rows"
+        );
         let mut e = FfEchelon::new(self.cols, self.cols + b.cols);
         for i in 0..self.rows {
             let (_, v) = int_row(self.row(i), b.row(i));
@@ -528,13 +543,17 @@ impl Matrix {
         let mut scale = Int::one();
         for i in 0..n {
             let (l, v) = int_row(self.row(i), &[]);
-            scale = scale * l;
+            scale *= l;
             if e.insert(v).is_err() {
                 return Rat::zero();
             }
         }
         let d = e.last_pivot();
-        let d = if permutation_sign(&e.pivots) < 0 { -d } else { d };
+        let d = if permutation_sign(&e.pivots) < 0 {
+            -d
+        } else {
+            d
+        };
         Rat::from_ints(&d, &scale).expect("row scalings are positive")
     }
 

@@ -1,8 +1,12 @@
 //! Tests of `lp` (exact strict separation) and `cones` (sequential cone separation, MATH.md §4).
 
 use dlgeom_cert::arith::Rat;
-use dlgeom_cert::cones::{apexes_affinely_independent, sequential_cones, verify_cone, Cone, ConeFailure, PointRef};
-use dlgeom_cert::lp::{separate, separate_with_hints, verify_separator, HullIntersection, Separation};
+use dlgeom_cert::cones::{
+    apexes_affinely_independent, sequential_cones, verify_cone, Cone, ConeFailure, PointRef,
+};
+use dlgeom_cert::lp::{
+    separate, separate_with_hints, verify_separator, HullIntersection, Separation,
+};
 use dlgeom_cert::matrix::dot;
 use proptest::prelude::*;
 
@@ -22,7 +26,10 @@ fn refs(v: &[Vec<Rat>]) -> Vec<&[Rat]> {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     /// A decimal in [-spread, spread] with three digits, as exact text.
@@ -34,7 +41,14 @@ impl Lcg {
 
 /// `q` classes in `ℚ^d`, class `j` near `10 e_j` (+ `offset`), `per` points each,
 /// coordinates exact decimals with spread `spread/1000`.
-fn clustered(d: usize, q: usize, per: usize, spread: i64, offset: i64, seed: u64) -> Vec<Vec<Vec<Rat>>> {
+fn clustered(
+    d: usize,
+    q: usize,
+    per: usize,
+    spread: i64,
+    offset: i64,
+    seed: u64,
+) -> Vec<Vec<Vec<Rat>>> {
     let mut g = Lcg(seed);
     (0..q)
         .map(|j| {
@@ -54,7 +68,12 @@ fn clustered(d: usize, q: usize, per: usize, spread: i64, offset: i64, seed: u64
 
 /// `W p + b` computed directly from the stored matrix and vector (no structural shortcut).
 fn direct(cone: &Cone, p: &[Rat]) -> Vec<Rat> {
-    cone.w.mul_vec(p).iter().zip(&cone.b).map(|(x, y)| x + y).collect()
+    cone.w
+        .mul_vec(p)
+        .iter()
+        .zip(&cone.b)
+        .map(|(x, y)| x + y)
+        .collect()
 }
 
 fn max_bits(cone: &Cone) -> u64 {
@@ -76,7 +95,11 @@ fn check_sequence(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>], cones: &[Cone])
     assert_eq!(cones.len(), units.len());
     let mut order: Vec<usize> = cones.iter().map(|c| c.unit).collect();
     order.sort_unstable();
-    assert_eq!(order, (0..units.len()).collect::<Vec<_>>(), "every unit collapsed once");
+    assert_eq!(
+        order,
+        (0..units.len()).collect::<Vec<_>>(),
+        "every unit collapsed once"
+    );
     let mut bits = 0;
     for (l, cone) in cones.iter().enumerate() {
         let collapse = refs(&units[cone.unit]);
@@ -103,7 +126,10 @@ fn check_sequence(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>], cones: &[Cone])
         }
         assert_eq!(margin.as_ref(), Some(&cone.margin), "recorded margin");
         assert!(cone.margin.is_positive());
-        assert_eq!(verify_cone(cone, &collapse, &pass), Some(cone.margin.clone()));
+        assert_eq!(
+            verify_cone(cone, &collapse, &pass),
+            Some(cone.margin.clone())
+        );
         // apex: on the hyperplane, and W a + b = 0
         assert_eq!(dot(&cone.normal, &cone.apex), cone.beta);
         assert!(direct(cone, &cone.apex).iter().all(Rat::is_zero));
@@ -265,7 +291,10 @@ fn lp_fallback_when_mean_difference_fails() {
     assert!(!verify_separator(&md, &Rat::zero(), &b, &a));
     let max_b = b.iter().map(|x| dot(&md, x)).max().unwrap();
     let min_a = a.iter().map(|v| dot(&md, v)).min().unwrap();
-    assert!(max_b >= min_a, "the mean-difference direction does not separate");
+    assert!(
+        max_b >= min_a,
+        "the mean-difference direction does not separate"
+    );
     match separate(&b, &a) {
         Separation::Separated { normal, offset } => {
             println!("fallback separator n = {normal:?}, β = {offset}");
@@ -345,9 +374,22 @@ fn identical_point_gives_unit_weights() {
 fn affine_independence() {
     assert!(apexes_affinely_independent(&[]));
     assert!(apexes_affinely_independent(&[ri(&[1, 2])]));
-    assert!(apexes_affinely_independent(&[ri(&[0, 0]), ri(&[1, 0]), ri(&[0, 1])]));
-    assert!(!apexes_affinely_independent(&[ri(&[0, 0]), ri(&[1, 0]), ri(&[0, 1]), ri(&[1, 1])]));
-    assert!(!apexes_affinely_independent(&[ri(&[1, 1, 0]), ri(&[2, 2, 0]), ri(&[3, 3, 0])]));
+    assert!(apexes_affinely_independent(&[
+        ri(&[0, 0]),
+        ri(&[1, 0]),
+        ri(&[0, 1])
+    ]));
+    assert!(!apexes_affinely_independent(&[
+        ri(&[0, 0]),
+        ri(&[1, 0]),
+        ri(&[0, 1]),
+        ri(&[1, 1])
+    ]));
+    assert!(!apexes_affinely_independent(&[
+        ri(&[1, 1, 0]),
+        ri(&[2, 2, 0]),
+        ri(&[3, 3, 0])
+    ]));
 }
 
 #[test]
@@ -371,6 +413,57 @@ fn timing_large() {
     println!("sequential_cones, N = 100000, d = 8: {:?}", t.elapsed());
     let bits = cones.iter().map(max_bits).max().unwrap();
     println!("max bit size {bits}");
+}
+
+#[test]
+#[ignore = "timing: exact simplex on N = 10^5 points in d = 8 (run with --ignored --nocapture)"]
+fn timing_lp_large() {
+    let nstar = [1i64, 2, -3, 1, 0, 5, -1, 2];
+    let mut g = Lcg(77);
+    let (mut below, mut above) = (Vec::new(), Vec::new());
+    while below.len() + above.len() < 100_000 {
+        let x: Vec<i64> = (0..8).map(|_| (g.next() % 101) as i64 - 50).collect();
+        let t: i64 = x.iter().zip(&nstar).map(|(a, b)| a * b).sum();
+        if t <= -1 {
+            below.push(ri(&x));
+        } else if t >= 1 {
+            above.push(ri(&x));
+        }
+    }
+    let (b, a) = (refs(&below), refs(&above));
+    let t = std::time::Instant::now();
+    let s = separate(&b, &a);
+    println!(
+        "separate, N = 100000, d = 8 (thin margin): {:?}",
+        t.elapsed()
+    );
+    assert!(s.is_separated() && s.verify(&b, &a));
+    if let Separation::Separated { normal, offset } = &s {
+        println!("n = {normal:?}, β = {offset}");
+    }
+    // one above point moved into the hull of below: not separable
+    above.push(below[0].clone());
+    let last = above.len() - 1;
+    above.swap(0, last / 2);
+    let a = refs(&above);
+    let t = std::time::Instant::now();
+    let s = separate(&b, &a);
+    println!("not separable case: {:?}", t.elapsed());
+    assert!(!s.is_separated() && s.verify(&b, &a));
+    // and a point strictly inside (mean of two below points) rather than a copy
+    above.swap(0, last / 2);
+    above.pop();
+    let mid: Vec<Rat> = below[0]
+        .iter()
+        .zip(&below[1])
+        .map(|(x, y)| (x + y) * Rat::from_frac(1, 2).unwrap())
+        .collect();
+    above.push(mid);
+    let a = refs(&above);
+    let t = std::time::Instant::now();
+    let s = separate(&b, &a);
+    println!("not separable case (simplex): {:?}", t.elapsed());
+    assert!(!s.is_separated() && s.verify(&b, &a));
 }
 
 fn small_points(d: usize, max_n: usize) -> impl Strategy<Value = Vec<Vec<Rat>>> {

@@ -16,7 +16,9 @@ type Q = BigRational;
 type QMat = Vec<Vec<Q>>;
 
 fn to_q(x: &Rat) -> Q {
-    x.canonical().parse().expect("canonical text parses as BigRational")
+    x.canonical()
+        .parse()
+        .expect("canonical text parses as BigRational")
 }
 
 fn from_q(x: &Q) -> Rat {
@@ -24,7 +26,9 @@ fn from_q(x: &Q) -> Rat {
 }
 
 fn to_qmat(a: &Matrix) -> QMat {
-    (0..a.rows).map(|i| a.row(i).iter().map(to_q).collect()).collect()
+    (0..a.rows)
+        .map(|i| a.row(i).iter().map(to_q).collect())
+        .collect()
 }
 
 fn from_qmat(a: &QMat, rows: usize, cols: usize) -> Matrix {
@@ -398,10 +402,16 @@ fn ints(v: &[i64]) -> Vec<Rat> {
 fn hilbert_determinant_and_inverse() {
     assert_eq!(hilbert(5).determinant().canonical(), "1/266716800000");
     let inv3 = hilbert(3).inverse().unwrap();
-    assert_eq!(inv3, Matrix::from_i64(3, 3, &[9, -36, 30, -36, 192, -180, 30, -180, 180]));
+    assert_eq!(
+        inv3,
+        Matrix::from_i64(3, 3, &[9, -36, 30, -36, 192, -180, 30, -180, 180])
+    );
     let h = hilbert(8);
     let inv = h.inverse().unwrap();
-    assert!(inv.data.iter().all(Rat::is_integer), "Hilbert inverses are integer");
+    assert!(
+        inv.data.iter().all(Rat::is_integer),
+        "Hilbert inverses are integer"
+    );
     assert_eq!(h.mul(&inv), Matrix::identity(8));
     assert_eq!(inv, ref_inverse(&h).unwrap());
     assert_eq!(
@@ -425,14 +435,26 @@ fn empty_matrices() {
 
     let wide = Matrix::zeros(0, 3);
     assert_eq!(wide.rank(), 0);
-    assert_eq!(wide.kernel_basis(), vec![ints(&[1, 0, 0]), ints(&[0, 1, 0]), ints(&[0, 0, 1])]);
-    assert_eq!(wide.solve_consistent(&Matrix::zeros(0, 2)), Some(Matrix::zeros(3, 2)));
+    assert_eq!(
+        wide.kernel_basis(),
+        vec![ints(&[1, 0, 0]), ints(&[0, 1, 0]), ints(&[0, 0, 1])]
+    );
+    assert_eq!(
+        wide.solve_consistent(&Matrix::zeros(0, 2)),
+        Some(Matrix::zeros(3, 2))
+    );
 
     let tall = Matrix::zeros(3, 0);
     assert_eq!(tall.rank(), 0);
     assert!(tall.kernel_basis().is_empty());
-    assert_eq!(tall.solve_consistent(&Matrix::zeros(3, 1)), Some(Matrix::zeros(0, 1)));
-    assert_eq!(tall.solve_consistent(&Matrix::from_i64(3, 1, &[0, 1, 0])), None);
+    assert_eq!(
+        tall.solve_consistent(&Matrix::zeros(3, 1)),
+        Some(Matrix::zeros(0, 1))
+    );
+    assert_eq!(
+        tall.solve_consistent(&Matrix::from_i64(3, 1, &[0, 1, 0])),
+        None
+    );
     assert_eq!(rank_of_rows(vec![Vec::<Rat>::new(); 4], 0), 0);
 }
 
@@ -443,7 +465,10 @@ fn one_by_one() {
     assert_eq!(z.determinant(), Rat::zero());
     assert_eq!(z.inverse(), None);
     assert_eq!(z.solve(&Matrix::from_i64(1, 1, &[0])), None);
-    assert_eq!(z.solve_consistent(&Matrix::from_i64(1, 1, &[0])), Some(z.clone()));
+    assert_eq!(
+        z.solve_consistent(&Matrix::from_i64(1, 1, &[0])),
+        Some(z.clone())
+    );
     assert_eq!(z.kernel_basis(), vec![ints(&[1])]);
     assert_eq!(z.ldlt_inertia().unwrap().zero, 1);
 
@@ -464,8 +489,14 @@ fn zero_rows_and_dependent_systems() {
     let b = Matrix::from_i64(4, 1, &[0, 1, 0, 2]);
     let x = a.solve_consistent(&b).unwrap();
     assert_eq!(a.mul(&x), b);
-    assert_eq!(a.solve_consistent(&Matrix::from_i64(4, 1, &[1, 1, 0, 2])), None);
-    assert_eq!(a.solve_consistent(&Matrix::from_i64(4, 1, &[0, 1, 0, 3])), None);
+    assert_eq!(
+        a.solve_consistent(&Matrix::from_i64(4, 1, &[1, 1, 0, 2])),
+        None
+    );
+    assert_eq!(
+        a.solve_consistent(&Matrix::from_i64(4, 1, &[0, 1, 0, 3])),
+        None
+    );
 }
 
 #[test]
@@ -492,29 +523,48 @@ fn inertia_zero_diagonal_cases() {
             negative: n,
         })
     };
-    assert_eq!(Matrix::from_i64(2, 2, &[0, 3, 3, 0]).ldlt_inertia(), i(1, 0, 1));
-    assert_eq!(Matrix::from_i64(3, 3, &[0, 1, 1, 1, 0, 1, 1, 1, 0]).ldlt_inertia(), i(1, 0, 2));
+    assert_eq!(
+        Matrix::from_i64(2, 2, &[0, 3, 3, 0]).ldlt_inertia(),
+        i(1, 0, 1)
+    );
+    assert_eq!(
+        Matrix::from_i64(3, 3, &[0, 1, 1, 1, 0, 1, 1, 1, 0]).ldlt_inertia(),
+        i(1, 0, 2)
+    );
     assert_eq!(
         Matrix::from_i64(4, 4, &[0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0]).ldlt_inertia(),
         i(2, 0, 2)
     );
-    assert_eq!(Matrix::from_i64(3, 3, &[1, 1, 1, 1, 1, 1, 1, 1, 1]).ldlt_inertia(), i(1, 2, 0));
-    assert_eq!(Matrix::from_i64(2, 2, &[-1, 0, 0, 0]).ldlt_inertia(), i(0, 1, 1));
+    assert_eq!(
+        Matrix::from_i64(3, 3, &[1, 1, 1, 1, 1, 1, 1, 1, 1]).ldlt_inertia(),
+        i(1, 2, 0)
+    );
+    assert_eq!(
+        Matrix::from_i64(2, 2, &[-1, 0, 0, 0]).ldlt_inertia(),
+        i(0, 1, 1)
+    );
     assert_eq!(Matrix::zeros(3, 3).ldlt_inertia(), i(0, 3, 0));
     assert_eq!(Matrix::zeros(2, 3).ldlt_inertia(), None);
 }
 
-/// Deterministic pseudo-random `n × n` matrix with entries in `-9..=9` (xorshift).
-fn pseudo_random(n: usize, seed: u64) -> Matrix {
+/// Deterministic pseudo-random `n × n` matrix (xorshift) with entries `p/q`, `p ∈ -9..=9`,
+/// `q ∈ 1..=max_den`.
+fn pseudo_random(n: usize, max_den: u64, seed: u64) -> Matrix {
     let mut s = seed;
-    let mut next = || {
+    let mut next = |m: u64| {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
-        (s % 19) as i64 - 9
+        s % m
     };
-    let d: Vec<i64> = (0..n * n).map(|_| next()).collect();
-    Matrix::from_i64(n, n, &d)
+    let d: Vec<Rat> = (0..n * n)
+        .map(|_| {
+            let p = next(19) as i64 - 9;
+            let q = next(max_den) as i64 + 1;
+            Rat::from_frac(p, q).unwrap()
+        })
+        .collect();
+    Matrix::from_vec(n, n, d)
 }
 
 /// Timing only (no assertion on time):
@@ -524,9 +574,8 @@ fn pseudo_random(n: usize, seed: u64) -> Matrix {
 fn timing_80x80() {
     use std::time::Instant;
     let n = 80;
-    let a = pseudo_random(n, 0x9e37_79b9_7f4a_7c15);
-    let frac = a.scale(&Rat::from_frac(1, 7).unwrap()).add(&hilbert(n));
-    for (name, m) in [("integer", &a), ("fraction", &frac)] {
+    for (name, max_den) in [("integer", 1), ("fraction q<=6", 6)] {
+        let m = pseudo_random(n, max_den, 0x9e37_79b9_7f4a_7c15);
         let t = Instant::now();
         let inv = m.inverse().expect("invertible");
         let ti = t.elapsed();
@@ -536,18 +585,26 @@ fn timing_80x80() {
         let t = Instant::now();
         let r = m.rank();
         let tr = t.elapsed();
+        let t = Instant::now();
+        let k = m.kernel_basis().len();
+        let tk = t.elapsed();
         let s = m.add(&m.transpose());
         let t = Instant::now();
         let inert = s.ldlt_inertia().unwrap();
         let tl = t.elapsed();
+        let b = Matrix::from_vec(n, 1, m.col(0));
+        let t = Instant::now();
+        let x = m.solve(&b).unwrap();
+        let ts = t.elapsed();
+        assert_eq!(m.mul(&x), b);
         println!(
             "{name} {n}x{n}: inverse {ti:?} (max {} bits), det {td:?} ({} bits), rank {r} {tr:?}, \
-             inertia {inert:?} {tl:?}",
+             kernel {k} {tk:?}, solve 1 rhs {ts:?}, inertia {inert:?} {tl:?}",
             inv.max_bits(),
             d.bit_size()
         );
         let t = Instant::now();
         assert_eq!(m.mul(&inv), Matrix::identity(n));
-        println!("  check A·A⁻¹ = I: {:?}", t.elapsed());
+        println!("  check A·A⁻¹ = I with Matrix::mul: {:?}", t.elapsed());
     }
 }

@@ -1,1 +1,250 @@
-//! (being written)
+//! The independent checker: re-verifies a `dlgeom-cert/1` certificate from scratch against
+//! the data (PRODUCT.md, "Certificates"; `dlgeom-cert check`).
+//!
+//! **Why it can be trusted.** It imports only the exact rational type and its parser
+//! ([`crate::arith`]), the data parser ([`crate::data`]) and the serde structs of the format
+//! ([`crate::cert`]); it shares no code with the constructions (its own forward pass,
+//! backpropagation, least squares and rank). Every exact check runs generically over
+//! [`num::Num`] with two big-number libraries ([`Backend`]), which must agree. It never
+//! trusts a number it can recompute: every claimed value is recomputed and compared, and
+//! every number string must be the canonical text of its value (`"p/q"`, lowest terms,
+//! `q > 0`, integers without `/1`). Hostile input (garbage, wrong dimensions, huge indices,
+//! missing blocks) is rejected with a message naming the field, never a panic.
+//!
+//! **What it verifies** (field paths in messages are 0-based JSON indices; locations in the
+//! certificate are 1-based):
+//! 1. format tag, tool name, non-empty tool version, source text;
+//! 2. data binding: both SHA-256 hashes, `Q`, `N`, every `N_j`, the normalisation
+//!    (`"1/(2N)"`: `C = SSE/(2N)`, or `"1/N"`: `C = SSE/N`);
+//! 3. network: `L ≥ 1` hidden layers and an output layer, all `Q×Q` / `Q`, canonical;
+//! 4. exact evaluation (MATH §1): `h⁰ = x`, `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ`, `h^ℓ = max(z^ℓ, 0)`,
+//!    `f = W_{L+1} h^L + b_{L+1}`: the cost, the margin `min |z^ℓ_m(x)|` with its first
+//!    location in the order (class, point, layer, neuron), whether every output equals its
+//!    target, the largest weight bit size;
+//! 5. gradient (MATH §2), only at margin `> 0`: `δ^{L+1} = f − y`,
+//!    `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`, `∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂b_ℓ = Σ δ^ℓ`, times `1/N`
+//!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero;
+//! 6. pattern-region bound (MATH §8), iff margin `> 0`: points grouped by their full pattern
+//!    (`1` iff `z^ℓ_m > 0`, layer by layer), groups in lexicographic order; per group the
+//!    normalised least-squares value: affine `T − tr(Rᵀ Z)` with `G = Σ x̃x̃ᵀ`,
+//!    `R = Σ x̃yᵀ`, `x̃ = (x, 1)`, `T = Σ|y|²` and any solution of `G Z = R` (own exact
+//!    elimination; the normal equations are consistent and every solution gives the same
+//!    value); constant `T − |Σy|²/n` when some layer of the pattern is all `0`. Then
+//!    `sum`, `gap = C − sum`, `certified ⇔ gap = 0`;
+//! 7. verdict: margin `0` → not-differentiable; gradient `≠ 0` → not-a-local-minimum;
+//!    `C = 0` → global-minimum; gap `0` → local-minimum; else critical-point-not-certified;
+//! 8. degeneracy (MATH §5), iff the verdict is a minimum: `K = (L+1)(Q²+Q)`, `L·Q`,
+//!    `rank J` of the Jacobian of all outputs w.r.t. `θ` (rows `∂f_o(x)/∂θ` by
+//!    backpropagating `e_o`). Inside one pattern group `∂f(x)/∂θ` is affine in `x` (the
+//!    `δ^ℓ` depend only on the pattern and `θ`, and `h^{ℓ−1}` is affine in `x`), so the rows
+//!    of a maximal affinely independent subset of each group's inputs (greedy, data order)
+//!    span the group's rows. Kernel `K − rank J` iff `C = 0` (the Hessian is then `JᵀJ/N`).
+//!    An output-layer flat line `θ + t d`: only the output layer moves, so the hidden
+//!    activations are fixed, every output is affine in `t` and `C(θ + t d)` is a polynomial of
+//!    degree `≤ 2`; equal to `C(θ)` at `t = 0` and at 3 distinct nonzero samples, it is
+//!    constant;
+//! 9. descent (MATH §7a): `d = −∇C`, `t > 0`, exact cost and margin of `θ + t d`, with
+//!    `C(θ + t d) < C(θ)` and margin `> 0`;
+//! 10. configuration (MATH §3–§5, claim C4): family rules, identifier, cones on layers
+//!    `1..u` with cumulative `W^{(ℓ)} = 𝟙nᵀ + κI` (`κ > 0`, `κ + n·𝟙 ≠ 0`), `n·a = β`,
+//!    `W^{(ℓ)}a + b^{(ℓ)} = 0`, the cone's classes strictly collapsed (`z^ℓ < 0`) and every
+//!    other input strictly passing (`z^ℓ > 0`, actual pre-activations, so earlier apexes are
+//!    covered); idle layers `W^{(ℓ)} = I`, `b^{(ℓ)} = s𝟙` with all `z^ℓ > 0`, and `s` the
+//!    recipe value `⌊max |coordinate of an apex or passing input|⌋ + 1` (so it is pinned even
+//!    without idle layers); every input of a cone's classes curated to its apex:
+//!    `h^L(x) = W^{(L)} a + b^{(L)}`;
+//! 11. float cross-check (MATH §9, non-normative): recomputed in `f64` in the producer's
+//!    documented order and compared bit for bit (see [`float`]).
+
+mod exact;
+mod float;
+pub mod num;
+
+use crate::arith::Rat;
+use crate::cert::{Certificate, FORMAT};
+use crate::data::Dataset;
+use num_rational::BigRational;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Which big-number library runs the exact checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// malachite, through [`crate::arith::Rat`].
+    Malachite,
+    /// `num_rational::BigRational`.
+    Num,
+}
+
+/// One verified item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// What was checked, e.g. `claims.cost`.
+    pub name: String,
+    /// Whether it holds.
+    pub passed: bool,
+    /// The recomputed value, or exactly what differs (field path, claimed vs recomputed).
+    pub detail: String,
+}
+
+/// The outcome of checking one certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The checks in order. A failed structural check (format of the network, normalisation)
+    /// ends the list, since nothing after it can be computed.
+    pub checks: Vec<Check>,
+    /// Set by [`check_path`] for a JSON file in a folder that is not a certificate (it is
+    /// listed, not checked; such a report is neither accepted nor a rejection).
+    pub skipped: Option<String>,
+}
+
+impl Report {
+    /// `true` iff this was checked and every check passed.
+    pub fn accepted(&self) -> bool {
+        self.skipped.is_none() && !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+    }
+    /// The failed checks.
+    pub fn failures(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.passed)
+    }
+    fn add(&mut self, name: &str, r: Result<String, String>) {
+        let passed = r.is_ok();
+        let detail = r.unwrap_or_else(|e| e);
+        self.checks.push(Check { name: name.to_string(), passed, detail });
+    }
+    fn failed(mut self, name: &str, e: String) -> Report {
+        self.add(name, Err(e));
+        self
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = &self.skipped {
+            return writeln!(f, "skipped: {s}");
+        }
+        for c in &self.checks {
+            writeln!(f, "{} {}: {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail)?;
+        }
+        writeln!(f, "{}", if self.accepted() { "ACCEPTED" } else { "REJECTED" })
+    }
+}
+
+/// Check a certificate against the data with one exact backend.
+pub fn check(cert: &Certificate, data: &Dataset, backend: Backend) -> Report {
+    match backend {
+        Backend::Malachite => exact::run::<Rat>(cert, data),
+        Backend::Num => exact::run::<BigRational>(cert, data),
+    }
+}
+
+/// Parse certificate JSON strictly (unknown keys, duplicate keys at any level, wrong types
+/// and trailing garbage are errors) and check it.
+pub fn check_json(text: &str, data: &Dataset, backend: Backend) -> Result<Report, String> {
+    Ok(check(&parse_certificate(text)?, data, backend))
+}
+
+/// Read a certificate file and check it ([`check_json`]).
+pub fn check_file(cert_path: &Path, data: &Dataset, backend: Backend) -> Result<Report, String> {
+    let text = std::fs::read_to_string(cert_path)
+        .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))?;
+    check_json(&text, data, backend).map_err(|e| format!("{}: {e}", cert_path.display()))
+}
+
+/// Check a file, or every `*.json` file of a folder (sorted by name). In a folder, JSON
+/// files whose top-level `format` is not a string starting with `dlgeom-cert` (e.g. a
+/// `summary.json`) are listed with a [`Report::skipped`] reason instead of being checked.
+pub fn check_path(path: &Path, data: &Dataset, backend: Backend) -> Vec<(PathBuf, Result<Report, String>)> {
+    if !path.is_dir() {
+        return vec![(path.to_path_buf(), check_file(path, data, backend))];
+    }
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+            .collect(),
+        Err(e) => return vec![(path.to_path_buf(), Err(format!("cannot read {}: {e}", path.display())))],
+    };
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let r = std::fs::read_to_string(&p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                .and_then(|text| {
+                    let v: serde_json::Value =
+                        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+                    match v.get("format").and_then(|f| f.as_str()) {
+                        Some(f) if f.starts_with("dlgeom-cert") => {
+                            check_json(&text, data, backend).map_err(|e| format!("{}: {e}", p.display()))
+                        }
+                        other => Ok(Report {
+                            checks: vec![],
+                            skipped: Some(format!("not a {FORMAT} certificate (format {other:?})")),
+                        }),
+                    }
+                });
+            (p, r)
+        })
+        .collect()
+}
+
+/// Strict parse: a first pass rejects duplicate keys (serde_json would keep the last one);
+/// the second goes through [`serde_json::Value`], which keeps every number's literal text
+/// (feature `arbitrary_precision`) and converts floats with the correctly rounded
+/// `str::parse::<f64>`, then into the `deny_unknown_fields` structs of [`crate::cert`].
+pub fn parse_certificate(text: &str) -> Result<Certificate, String> {
+    serde_json::from_str::<NoDuplicates>(text).map_err(|e| format!("malformed certificate JSON: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("malformed certificate JSON: {e}"))?;
+    serde_json::from_value(v).map_err(|e| format!("not a {FORMAT} certificate: {e}"))
+}
+
+/// Walks a JSON document and fails on a repeated key in any object.
+struct NoDuplicates;
+
+impl<'de> Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicates)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicates {
+    type Value = NoDuplicates;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self, A::Error> {
+        while s.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(k) = m.next_key::<String>()? {
+            if !seen.insert(k.clone()) {
+                return Err(de::Error::custom(format!("duplicate key \"{k}\"")));
+            }
+            m.next_value::<NoDuplicates>()?;
+        }
+        Ok(NoDuplicates)
+    }
+}

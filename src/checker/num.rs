@@ -4,10 +4,9 @@
 //! to be repeated in the other to go unnoticed.
 
 use crate::arith::Rat;
-use num_bigint::BigInt;
+use num_bigint::{BigInt, Sign};
 use num_rational::BigRational;
-use num_traits::{Signed, Zero};
-use std::cmp::Ordering;
+use num_traits::Zero;
 use std::fmt::Debug;
 use std::str::FromStr;
 
@@ -17,15 +16,11 @@ pub const MAX_TEXT: usize = 100_000;
 /// An exact ordered field with canonical text `"p/q"` (lowest terms, `q > 0`, integers
 /// without `/1`).
 pub trait Num: Clone + PartialEq + PartialOrd + Debug {
-    /// Parse canonical text; anything else (other spellings, garbage, `1/0`, text longer than
-    /// [`MAX_TEXT`]) is an error naming the text.
+    /// Parse canonical text; anything else (other spellings, garbage, `1/0`, text longer
+    /// than [`MAX_TEXT`]) is an error naming the text.
     fn parse(s: &str) -> Result<Self, String>;
     /// The canonical text.
     fn text(&self) -> String;
-    /// `0`.
-    fn zero() -> Self;
-    /// `1`.
-    fn one() -> Self;
     /// The integer `n`.
     fn from_usize(n: usize) -> Self;
     /// `self + o`.
@@ -36,8 +31,6 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     fn mul(&self, o: &Self) -> Self;
     /// `self / o`, `None` when `o = 0`.
     fn div(&self, o: &Self) -> Option<Self>;
-    /// `−self`.
-    fn neg(&self) -> Self;
     /// `−1`, `0` or `1`.
     fn sign(&self) -> i32;
     /// `max(bits(|p|), bits(q))`.
@@ -45,6 +38,18 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     /// Correctly rounded `f64` (nearest, ties to even), via [`Rat::to_f64`].
     fn to_f64(&self) -> f64;
 
+    /// `0`.
+    fn zero() -> Self {
+        Self::from_usize(0)
+    }
+    /// `1`.
+    fn one() -> Self {
+        Self::from_usize(1)
+    }
+    /// `−self`.
+    fn neg(&self) -> Self {
+        Self::zero().sub(self)
+    }
     /// `|self|`.
     fn abs(&self) -> Self {
         if self.sign() < 0 {
@@ -59,55 +64,47 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     }
 }
 
-fn too_long(s: &str) -> Result<(), String> {
+fn canonical<T>(s: &str, value: Result<T, String>, text: impl Fn(&T) -> String) -> Result<T, String> {
     if s.len() > MAX_TEXT {
-        Err(format!("number text of {} characters exceeds the limit of {MAX_TEXT}", s.len()))
-    } else {
-        Ok(())
+        return Err(format!("number text of {} characters exceeds {MAX_TEXT}", s.len()));
+    }
+    let v = value.map_err(|e| format!("\"{s}\" is not an exact number ({e})"))?;
+    match text(&v) {
+        c if c == s => Ok(v),
+        c => Err(format!("\"{s}\" is not the canonical text of its value (\"{c}\")")),
     }
 }
 
-fn not_canonical(s: &str, c: &str) -> String {
-    format!("\"{s}\" is not the canonical text of its value (\"{c}\")")
+macro_rules! ring_ops {
+    () => {
+        fn add(&self, o: &Self) -> Self {
+            self + o
+        }
+        fn sub(&self, o: &Self) -> Self {
+            self - o
+        }
+        fn mul(&self, o: &Self) -> Self {
+            self * o
+        }
+        fn neg(&self) -> Self {
+            -self
+        }
+    };
 }
 
 impl Num for Rat {
+    ring_ops!();
     fn parse(s: &str) -> Result<Self, String> {
-        too_long(s)?;
-        let r = Rat::parse(s).map_err(|e| format!("\"{s}\" is not an exact number: {e}"))?;
-        let c = r.canonical();
-        if c == s {
-            Ok(r)
-        } else {
-            Err(not_canonical(s, &c))
-        }
+        canonical(s, Rat::parse(s).map_err(|e| e.0), Rat::canonical)
     }
     fn text(&self) -> String {
         self.canonical()
     }
-    fn zero() -> Self {
-        Rat::zero()
-    }
-    fn one() -> Self {
-        Rat::one()
-    }
     fn from_usize(n: usize) -> Self {
         Rat::from_i64(i64::try_from(n).unwrap_or(i64::MAX))
     }
-    fn add(&self, o: &Self) -> Self {
-        self + o
-    }
-    fn sub(&self, o: &Self) -> Self {
-        self - o
-    }
-    fn mul(&self, o: &Self) -> Self {
-        self * o
-    }
     fn div(&self, o: &Self) -> Option<Self> {
         o.recip().map(|r| self * &r)
-    }
-    fn neg(&self) -> Self {
-        -self
     }
     fn sign(&self) -> i32 {
         self.signum()
@@ -121,51 +118,28 @@ impl Num for Rat {
 }
 
 impl Num for BigRational {
+    ring_ops!();
     fn parse(s: &str) -> Result<Self, String> {
-        too_long(s)?;
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'/') {
-            return Err(format!("\"{s}\" is not an exact number of the form p/q"));
-        }
-        let r = BigRational::from_str(s).map_err(|e| format!("\"{s}\" is not an exact number: {e}"))?;
-        let c = r.to_string();
-        if c == s {
-            Ok(r)
-        } else {
-            Err(not_canonical(s, &c))
-        }
+        // Only digits, '-' and '/' can be canonical; this also keeps the parser's own
+        // extensions ('+', '_') out.
+        let plain = s.len() <= MAX_TEXT && s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'/');
+        let v = if plain { BigRational::from_str(s).map_err(|e| e.to_string()) } else { Err("bad text".into()) };
+        canonical(s, v, BigRational::to_string)
     }
     fn text(&self) -> String {
         self.to_string()
     }
-    fn zero() -> Self {
-        BigRational::zero()
-    }
-    fn one() -> Self {
-        BigRational::from_integer(BigInt::from(1))
-    }
     fn from_usize(n: usize) -> Self {
         BigRational::from_integer(BigInt::from(n))
     }
-    fn add(&self, o: &Self) -> Self {
-        self + o
-    }
-    fn sub(&self, o: &Self) -> Self {
-        self - o
-    }
-    fn mul(&self, o: &Self) -> Self {
-        self * o
-    }
     fn div(&self, o: &Self) -> Option<Self> {
-        (!o.is_zero()).then(|| self / o)
-    }
-    fn neg(&self) -> Self {
-        -self
+        (!Zero::is_zero(o)).then(|| self / o)
     }
     fn sign(&self) -> i32 {
         match self.numer().sign() {
-            num_bigint::Sign::Minus => -1,
-            num_bigint::Sign::NoSign => 0,
-            num_bigint::Sign::Plus => 1,
+            Sign::Minus => -1,
+            Sign::NoSign => 0,
+            Sign::Plus => 1,
         }
     }
     fn bits(&self) -> u64 {
@@ -175,12 +149,4 @@ impl Num for BigRational {
         // Through the canonical text, so both backends round identically.
         Rat::parse(&self.to_string()).map_or(f64::NAN, |r| r.to_f64())
     }
-    fn abs(&self) -> Self {
-        Signed::abs(self)
-    }
-}
-
-/// `a` compared with `b` (total for exact numbers).
-pub fn cmp<N: Num>(a: &N, b: &N) -> Ordering {
-    a.partial_cmp(b).unwrap_or(Ordering::Equal)
 }

@@ -1,0 +1,462 @@
+//! Tests of the independent checker (`dlgeom_cert::checker`): acceptance of every certificate
+//! the producer writes (both backends, identical reports), a systematic single-field
+//! mutation sweep (every mutation must be rejected), data binding, hostile input, and a
+//! hand-built certificate computed on paper (independent of the producer).
+
+use dlgeom_cert::cert::*;
+use dlgeom_cert::checker::{check, check_json, check_path, parse_certificate, Backend, Report};
+use dlgeom_cert::data::{DataLimits, Dataset};
+use dlgeom_cert::network::Normalisation;
+use dlgeom_cert::verify::{run, Options, Outcome};
+use serde_json::Value;
+use std::path::Path;
+
+const BACKENDS: [Backend; 2] = [Backend::Malachite, Backend::Num];
+
+fn data(text: &str) -> Dataset {
+    Dataset::from_json_bytes(text.as_bytes(), &DataLimits::default()).expect("test data")
+}
+
+/// Q = 2, three points per class, well separated: the run yields a global minimum, local
+/// minima (shallow, merged) and refuted partial curations with descent witnesses.
+const SMALL: &str = r#"{"classes": [
+  {"inputs": [["0", "0"], ["1/2", "1/4"], ["1/4", "1/2"]]},
+  {"inputs": [["4", "4"], ["9/2", "4"], ["4", "5"]]}]}"#;
+
+/// The same points as [`SMALL`] with one input moved.
+const SMALL_MOVED: &str = r#"{"classes": [
+  {"inputs": [["0", "0"], ["1/2", "1/4"], ["1/4", "1/2"]]},
+  {"inputs": [["4", "4"], ["9/2", "4"], ["4", "6"]]}]}"#;
+
+fn certificates(d: &Dataset, layers: usize, norm: Normalisation) -> Vec<Certificate> {
+    let opts = Options { layers, norm, partition_limit: 5 };
+    run(d, &opts)
+        .entries
+        .into_iter()
+        .filter_map(|e| match e.outcome {
+            Outcome::Built(b) => Some(b.certificate),
+            Outcome::Infeasible(_) => None,
+        })
+        .collect()
+}
+
+fn both(cert: &Certificate, d: &Dataset) -> Report {
+    let a = check(cert, d, Backend::Malachite);
+    let b = check(cert, d, Backend::Num);
+    assert_eq!(a, b, "backends disagree on {}", cert.configuration.id);
+    a
+}
+
+fn assert_accepted(cert: &Certificate, d: &Dataset) {
+    let r = both(cert, d);
+    assert!(r.accepted(), "{} rejected:\n{r}", cert.configuration.id);
+    // The JSON text round trip (as `check` reads files) gives the same report.
+    for b in BACKENDS {
+        assert_eq!(check_json(&cert.to_json(), d, b).expect("parses"), r);
+    }
+}
+
+#[test]
+fn producer_certificates_are_accepted() {
+    let d = data(SMALL);
+    let mut verdicts = Vec::new();
+    for (layers, norm) in [(2, Normalisation::HalfMean), (3, Normalisation::Mean), (1, Normalisation::HalfMean)] {
+        for c in certificates(&d, layers, norm) {
+            assert_accepted(&c, &d);
+            verdicts.push(c.claims.verdict.clone());
+        }
+    }
+    for v in ["global-minimum", "local-minimum", "not-a-local-minimum"] {
+        assert!(verdicts.iter().any(|x| x == v), "no {v} among {verdicts:?}");
+    }
+}
+
+#[test]
+fn example_certificates_are_accepted() {
+    for f in ["two_classes", "three_classes", "four_classes", "xor_not_separable", "iris3"] {
+        let path = format!("{}/examples/{f}.json", env!("CARGO_MANIFEST_DIR"));
+        let Ok(d) = Dataset::load(Path::new(&path), &DataLimits::default()) else {
+            eprintln!("skipping missing example {f}");
+            continue;
+        };
+        let t = std::time::Instant::now();
+        let certs = certificates(&d, d.q, Normalisation::HalfMean);
+        let built = t.elapsed();
+        for c in &certs {
+            assert_accepted(c, &d);
+        }
+        println!("{f}: {} certificates accepted (built in {built:?}, total {:?})", certs.len(), t.elapsed());
+    }
+}
+
+/// A replacement for one value of the JSON tree, addressed by its path.
+struct Mutation {
+    path: String,
+    keys: Vec<Key>,
+    value: Value,
+}
+
+#[derive(Clone)]
+enum Key {
+    Field(String),
+    Index(usize),
+}
+
+fn num(s: &str) -> Option<dlgeom_cert::arith::Rat> {
+    dlgeom_cert::arith::Rat::parse(s).ok().filter(|r| r.canonical() == s)
+}
+
+fn leaf_mutations(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Null => vec![Value::from(0), Value::from("0"), Value::Array(vec![])],
+        Value::Bool(b) => vec![Value::Bool(!b)],
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                let mut out = vec![Value::from(u + 1)];
+                out.push(if u > 0 { Value::from(u - 1) } else { Value::from(-1) });
+                out
+            } else {
+                let x = n.as_f64().expect("finite");
+                let up = f64::from_bits(x.to_bits() + 1);
+                let down = if x == 0.0 { -0.0 } else { f64::from_bits(x.to_bits() - 1) };
+                [up, down].iter().map(|&y| Value::Number(serde_json::Number::from_f64(y).expect("finite"))).collect()
+            }
+        }
+        Value::String(s) => {
+            let mut out = Vec::new();
+            if let Some(r) = num(s) {
+                let one = dlgeom_cert::arith::Rat::one();
+                out.push((&r + &one).canonical());
+                out.push(if s == "1/2" { "1/3".into() } else { "1/2".into() });
+                let (p, q) = (r.numer(), r.denom());
+                out.push(format!("{}/{}", (&p + &p).canonical(), (&q + &q).canonical()));
+            } else {
+                out.push(format!("{s}x"));
+                let first = s.chars().next().unwrap_or('a');
+                let repl = match first {
+                    '0' => '1',
+                    '1' => '0',
+                    'a' => 'b',
+                    _ => 'a',
+                };
+                out.push(format!("{repl}{}", s.chars().skip(1).collect::<String>()));
+            }
+            out.into_iter().map(Value::String).collect()
+        }
+        _ => vec![],
+    }
+}
+
+fn walk(v: &Value, keys: &mut Vec<Key>, path: &str, out: &mut Vec<Mutation>) {
+    let mut push = |value: Value, what: &str, keys: &Vec<Key>| {
+        out.push(Mutation { path: format!("{path} {what}"), keys: keys.clone(), value })
+    };
+    match v {
+        Value::Array(a) => {
+            for i in 0..a.len() {
+                let mut dropped = a.clone();
+                dropped.remove(i);
+                push(Value::Array(dropped), &format!("drop [{i}]"), keys);
+                let mut dup = a.clone();
+                dup.insert(i, a[i].clone());
+                push(Value::Array(dup), &format!("duplicate [{i}]"), keys);
+            }
+            for (i, x) in a.iter().enumerate() {
+                keys.push(Key::Index(i));
+                walk(x, keys, &format!("{path}[{i}]"), out);
+                keys.pop();
+            }
+        }
+        Value::Object(o) => {
+            for (k, x) in o {
+                if !x.is_null() {
+                    let mut removed = o.clone();
+                    removed.shift_remove(k);
+                    push(Value::Object(removed), &format!("remove {k}"), keys);
+                }
+            }
+            for (k, x) in o {
+                keys.push(Key::Field(k.clone()));
+                walk(x, keys, &format!("{path}.{k}"), out);
+                keys.pop();
+            }
+        }
+        leaf => {
+            // tool.version is free text: any non-empty version is as good as another.
+            if path == ".tool.version" {
+                return;
+            }
+            for m in leaf_mutations(leaf) {
+                push(m, "changed", keys);
+            }
+        }
+    }
+}
+
+fn apply(root: &Value, m: &Mutation) -> Value {
+    let mut r = root.clone();
+    let mut at = &mut r;
+    for k in &m.keys {
+        at = match k {
+            Key::Field(f) => at.get_mut(f.as_str()).expect("path"),
+            Key::Index(i) => at.get_mut(*i).expect("path"),
+        };
+    }
+    *at = m.value.clone();
+    r
+}
+
+#[test]
+fn every_single_field_mutation_is_rejected() {
+    let d = data(SMALL);
+    let certs = certificates(&d, 2, Normalisation::HalfMean);
+    assert!(certs.len() >= 4, "expected shallow, global, partial and grouped certificates");
+    let mut tried = 0;
+    let mut rejected = [0usize; 2];
+    let mut missed = Vec::new();
+    for c in &certs {
+        let root: Value = serde_json::from_str(&c.to_json()).expect("json");
+        let mut muts = Vec::new();
+        walk(&root, &mut Vec::new(), "", &mut muts);
+        for m in &muts {
+            let text = serde_json::to_string_pretty(&apply(&root, m)).expect("json");
+            tried += 1;
+            let mut reports = Vec::new();
+            for (i, b) in BACKENDS.iter().enumerate() {
+                let r = check_json(&text, &d, *b);
+                if !r.as_ref().is_ok_and(Report::accepted) {
+                    rejected[i] += 1;
+                } else {
+                    missed.push(format!("{} {}: {:?}", c.configuration.id, m.path, b));
+                }
+                reports.push(r);
+            }
+            assert_eq!(reports[0], reports[1], "backends disagree on {} {}", c.configuration.id, m.path);
+        }
+    }
+    println!(
+        "mutation sweep: {} certificates, {tried} mutations, rejected {} (malachite) / {} (num)",
+        certs.len(),
+        rejected[0],
+        rejected[1]
+    );
+    assert!(missed.is_empty(), "accepted mutations:\n{}", missed.join("\n"));
+    assert!(tried > 1000);
+}
+
+#[test]
+fn certificate_for_other_data_is_rejected() {
+    let (a, b) = (data(SMALL), data(SMALL_MOVED));
+    // Same mathematics, different bytes: only the byte hash differs.
+    let a_spaced = data(&SMALL.replace(", ", ","));
+    for c in certificates(&a, 2, Normalisation::HalfMean) {
+        for other in [&b, &a_spaced] {
+            let r = both(&c, other);
+            assert!(!r.accepted(), "{} accepted for other data", c.configuration.id);
+            assert!(r.failures().any(|f| f.name == "data"), "{r}");
+        }
+    }
+}
+
+#[test]
+fn hostile_json_is_rejected_without_panic() {
+    let d = data(SMALL);
+    let cert = certificates(&d, 2, Normalisation::HalfMean).remove(1);
+    let good: Value = serde_json::from_str(&cert.to_json()).expect("json");
+    let deep = "[".repeat(100_000);
+    let mut texts: Vec<String> = vec![
+        "".into(),
+        "{".into(),
+        "null".into(),
+        "[]".into(),
+        "42".into(),
+        "\"dlgeom-cert/1\"".into(),
+        deep,
+        format!("{} trailing", cert.to_json()),
+        cert.to_json().replacen("\"format\"", "\"format\": \"x\", \"format\"", 1),
+    ];
+    let mut edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        texts.push(v.to_string());
+    };
+    for key in ["format", "tool", "data", "configuration", "network", "claims", "float_check"] {
+        edit(&|v| {
+            v.as_object_mut().expect("object").shift_remove(key);
+        });
+        edit(&|v| v[key] = Value::from(5));
+    }
+    edit(&|v| v["unknown"] = Value::from(1));
+    edit(&|v| v["network"]["width"] = Value::from(1_000_000_000u64));
+    edit(&|v| v["network"]["hidden_layers"] = Value::from(u64::MAX));
+    edit(&|v| v["network"]["hidden_layers"] = Value::from(0));
+    edit(&|v| v["network"]["layers"][0]["w"][0] = Value::Array(vec![Value::from("1"); 100_000]));
+    edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("1/0"));
+    edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("9".repeat(200_000)));
+    edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("NaN"));
+    edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from(1));
+    edit(&|v| v["claims"]["margin"]["class"] = Value::from(u64::MAX));
+    edit(&|v| v["claims"]["gradient"] = Value::Array(vec![Value::from("0"); 1_000_000]));
+    edit(&|v| v["claims"]["degeneracy"]["flat_direction"]["direction"] = Value::Array(vec![]));
+    edit(&|v| v["claims"]["degeneracy"]["flat_direction"]["samples"] = Value::Array(vec![]));
+    edit(&|v| v["configuration"]["cones"][0]["classes"] = Value::from(vec![u64::MAX]));
+    edit(&|v| v["configuration"]["cones"][0]["classes"] = Value::from(vec![0]));
+    edit(&|v| v["configuration"]["cones"][0]["normal"] = Value::Array(vec![]));
+    edit(&|v| v["configuration"]["cones"][0]["layer"] = Value::from(u64::MAX));
+    edit(&|v| v["configuration"]["passing"] = Value::from(vec![1, 2, 3]));
+    edit(&|v| v["configuration"]["collapse_order"] = Value::Array(vec![]));
+    edit(&|v| v["configuration"]["family"] = Value::from("imported"));
+    edit(&|v| v["data"]["class_counts"] = Value::Array(vec![]));
+    edit(&|v| v["float_check"]["cost_f64"] = Value::from("0.0"));
+    edit(&|v| v["float_check"]["cost_f64"] = Value::Null);
+    for t in &texts {
+        for b in BACKENDS {
+            let r = check_json(t, &d, b);
+            assert!(!r.as_ref().is_ok_and(Report::accepted), "accepted: {}", &t[..t.len().min(200)]);
+        }
+    }
+    // An inconsistent in-memory data set (public fields) is rejected, not a panic.
+    let mut bad = d.clone();
+    bad.classes[0].inputs[0].pop();
+    let mut empty = d.clone();
+    empty.classes[1].inputs.clear();
+    let mut wide = d.clone();
+    wide.q = 3;
+    for x in [&bad, &empty, &wide] {
+        assert!(!both(&cert, x).accepted());
+    }
+}
+
+#[test]
+fn duplicate_keys_are_rejected() {
+    let e = parse_certificate(r#"{"format": "a", "format": "b"}"#).unwrap_err();
+    assert!(e.contains("duplicate key \"format\""), "{e}");
+}
+
+#[test]
+fn check_path_handles_folders() {
+    let d = data(SMALL);
+    let dir = std::env::temp_dir().join(format!("dlgeom-checker-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let certs = certificates(&d, 2, Normalisation::HalfMean);
+    std::fs::write(dir.join("b.json"), certs[0].to_json()).expect("write");
+    std::fs::write(dir.join("a.json"), certs[1].to_json()).expect("write");
+    std::fs::write(dir.join("summary.json"), r#"{"runs": []}"#).expect("write");
+    std::fs::write(dir.join("notes.txt"), "not json").expect("write");
+    let tampered = certs[1].to_json().replacen("\"dlgeom-cert/1\"", "\"dlgeom-cert/2\"", 1);
+    std::fs::write(dir.join("c.json"), tampered).expect("write");
+    let out = check_path(&dir, &d, Backend::Malachite);
+    let names: Vec<String> = out.iter().map(|(p, _)| p.file_name().unwrap().to_string_lossy().into()).collect();
+    assert_eq!(names, ["a.json", "b.json", "c.json", "summary.json"]);
+    assert!(out[0].1.as_ref().unwrap().accepted());
+    assert!(out[1].1.as_ref().unwrap().accepted());
+    assert!(!out[2].1.as_ref().unwrap().accepted());
+    assert!(out[3].1.as_ref().unwrap().skipped.is_some());
+    let single = check_path(&dir.join("a.json"), &d, Backend::Num);
+    assert!(single[0].1.as_ref().unwrap().accepted());
+    assert!(check_path(&dir.join("missing.json"), &d, Backend::Num)[0].1.is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Q = 1, L = 1, computed by hand: class 1 has inputs 0 and 2 and target 1. The shallow
+/// configuration: idle shift s = ⌊2⌋ + 1 = 3, so W₁ = [1], b₁ = [3] (z = x + 3 ∈ {3, 5}),
+/// output W₂ = [0], b₂ = [1] (f = 1 = y). Cost 0, margin 3 at (1, 1, 1, 1), gradient 0, one
+/// pattern group "1" of 2 points (affine bound 0), Jacobian rows (0, 0, 3, 1), (0, 0, 5, 1):
+/// rank 2, kernel 4 − 2 = 2; largest weight 3 (2 bits). No flat line is recorded (the two
+/// hidden values 3, 5 span the output layer's inputs affinely).
+fn hand_built(d: &Dataset) -> Certificate {
+    let s = |x: &str| x.to_string();
+    let sv = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    Certificate {
+        format: s(FORMAT),
+        tool: Tool { name: s("dlgeom-cert"), version: s("0.0.0") },
+        source: s(SOURCE),
+        data: DataBinding {
+            sha256_bytes: d.sha256_bytes.clone(),
+            sha256_canonical: d.sha256_canonical.clone(),
+            classes: 1,
+            points: 2,
+            class_counts: vec![2],
+            normalisation: s("1/(2N)"),
+        },
+        configuration: Configuration {
+            id: s("shallow"),
+            family: s("shallow"),
+            collapse_order: vec![],
+            passing: vec![1],
+            cones: vec![],
+            idle_shift: s("3"),
+        },
+        network: NetworkRecord {
+            hidden_layers: 1,
+            width: 1,
+            layers: vec![
+                LayerRecord { w: vec![sv(&["1"])], b: sv(&["3"]) },
+                LayerRecord { w: vec![sv(&["0"])], b: sv(&["1"]) },
+            ],
+        },
+        claims: Claims {
+            verdict: s("global-minimum"),
+            cost: s("0"),
+            margin: MarginRecord { value: s("3"), class: 1, point: 1, layer: 1, neuron: 1 },
+            gradient_zero: true,
+            gradient: None,
+            outputs_equal_targets: true,
+            pattern_region: Some(RegionRecord {
+                groups: vec![GroupRecord { pattern: s("1"), size: 2, fit: s("affine"), bound: s("0") }],
+                sum: s("0"),
+                gap: s("0"),
+                certified: true,
+            }),
+            degeneracy: Some(DegeneracyRecord {
+                parameters: 4,
+                jacobian_rank: 2,
+                hessian_kernel_dim: Some(2),
+                rescaling_dims: 1,
+                flat_direction: None,
+            }),
+            descent: None,
+            max_weight_bits: 2,
+        },
+        float_check: FloatRecord {
+            non_normative: true,
+            cost_f64: 0.0,
+            max_abs_gradient_f64: Some(0.0),
+            max_abs_output_error: 0.0,
+            margin_f64: Some(3.0),
+        },
+    }
+}
+
+#[test]
+fn hand_built_certificate() {
+    let d = data(r#"{"classes": [{"target": ["1"], "inputs": [["0"], ["2"]]}]}"#);
+    let c = hand_built(&d);
+    let r = both(&c, &d);
+    assert!(r.accepted(), "{r}");
+    // Raising b₂ to 2 gives f = 2: cost (1 + 1)/(2·2) = 1/2, residual 1 on both points,
+    // gradient (∂W₁, ∂b₁, ∂W₂, ∂b₂) = (0, 0, (3 + 5)/2, 1) = (0, 0, 4, 1), so the
+    // verdict must be not-a-local-minimum.
+    let mut wrong = c.clone();
+    wrong.network.layers[1].b = vec!["2".into()];
+    let r = both(&wrong, &d);
+    assert!(!r.accepted());
+    let detail = |name: &str| r.checks.iter().find(|x| x.name == name).map(|x| x.detail.clone()).unwrap_or_default();
+    assert_eq!(detail("claims.cost"), "claims.cost: claimed 0, recomputed 1/2");
+    assert_eq!(detail("claims.verdict"), "claims.verdict: claimed \"global-minimum\", recomputed \"not-a-local-minimum\"");
+    assert_eq!(detail("claims.gradient"), "claims.gradient_zero: claimed true, recomputed false");
+    // The same network with the right claims is accepted.
+    wrong.claims.verdict = "not-a-local-minimum".into();
+    wrong.claims.cost = "1/2".into();
+    wrong.claims.gradient_zero = false;
+    wrong.claims.gradient = Some(vec!["0".into(), "0".into(), "4".into(), "1".into()]);
+    wrong.claims.outputs_equal_targets = false;
+    wrong.claims.degeneracy = None;
+    wrong.claims.pattern_region.as_mut().unwrap().gap = "1/2".into();
+    wrong.claims.pattern_region.as_mut().unwrap().certified = false;
+    wrong.claims.max_weight_bits = 2;
+    wrong.float_check.cost_f64 = 0.5;
+    wrong.float_check.max_abs_gradient_f64 = Some(4.0);
+    let r = both(&wrong, &d);
+    assert!(r.accepted(), "{r}");
+}
