@@ -338,7 +338,7 @@ impl Rat {
     /// use dlgeom_cert::arith::Rat;
     /// let a = Rat::parse("0.3141").unwrap();
     /// let b = Rat::parse("0.3142").unwrap();
-    /// assert_eq!(Rat::simplest_between(&a, &b).unwrap().canonical(), "17/54");
+    /// assert_eq!(Rat::simplest_between(&a, &b).unwrap().canonical(), "49/156");
     /// ```
     pub fn simplest_between(a: &Rat, b: &Rat) -> Option<Rat> {
         if a >= b {
@@ -381,7 +381,7 @@ impl Int {
     }
     /// `gcd(|a|, |b|)` (non-negative).
     pub fn gcd(&self, other: &Int) -> Int {
-        Int(Integer::from((&self.0).unsigned_abs_ref().gcd(other.0.unsigned_abs_ref())))
+        Int(Integer::from(self.0.unsigned_abs_ref().gcd(other.0.unsigned_abs_ref())))
     }
     /// `lcm(|a|, |b|)` (non-negative).
     pub fn lcm(&self, other: &Int) -> Int {

@@ -9,6 +9,7 @@
 //!
 //! The checker ([`crate::checker`]) reads these structures and recomputes every claim.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The format tag of certificates.
@@ -17,7 +18,7 @@ pub const FORMAT: &str = "dlgeom-cert/1";
 pub const SOURCE: &str = "T. Chen, P. Munoz Ewald, arXiv:2309.10639 (constructions); arXiv:2309.10370 (shallow case); arXiv:2405.07098 (truncation map, cumulative parameters)";
 
 /// A certificate for one configuration.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {
     /// Always [`FORMAT`].
@@ -39,7 +40,7 @@ pub struct Certificate {
 }
 
 /// Tool name and version.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
     /// `dlgeom-cert`.
@@ -49,7 +50,7 @@ pub struct Tool {
 }
 
 /// Binding to the data set.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataBinding {
     /// SHA-256 (hex) of the data file bytes.
@@ -67,7 +68,7 @@ pub struct DataBinding {
 }
 
 /// One cone layer of the construction (cumulative parameters, MATH.md §4).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConeRecord {
     /// Hidden layer `ℓ` (1-based).
@@ -85,7 +86,7 @@ pub struct ConeRecord {
 }
 
 /// The configuration.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Configuration {
     /// Identifier, e.g. `global`, `partial-S1,3`, `grouped-1+2_3`.
@@ -103,7 +104,7 @@ pub struct Configuration {
 }
 
 /// One layer's weights.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LayerRecord {
     /// `W_ℓ`, rows.
@@ -113,7 +114,7 @@ pub struct LayerRecord {
 }
 
 /// The network: `L` hidden layers then the output layer.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkRecord {
     /// `L`.
@@ -125,7 +126,7 @@ pub struct NetworkRecord {
 }
 
 /// Margin and where it is attained (1-based).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarginRecord {
     /// `min |z^ℓ_m(x)|`.
@@ -141,7 +142,7 @@ pub struct MarginRecord {
 }
 
 /// One pattern group of the §8 bound.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupRecord {
     /// Pattern bits, layer by layer.
@@ -155,7 +156,7 @@ pub struct GroupRecord {
 }
 
 /// The §8 pattern-region bound.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionRecord {
     /// Groups, lexicographic in pattern.
@@ -169,7 +170,7 @@ pub struct RegionRecord {
 }
 
 /// An explicit flat line `θ + t d` (MATH.md §5).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlatRecord {
     /// `output-layer`: `d` is zero outside the output layer, so `C(θ + t d)` is a polynomial
@@ -182,7 +183,7 @@ pub struct FlatRecord {
 }
 
 /// Degeneracy (claim C2).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DegeneracyRecord {
     /// `K`.
@@ -199,7 +200,7 @@ pub struct DegeneracyRecord {
 }
 
 /// Exact descent witness: `d = −∇C`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescentRecord {
     /// `t > 0`.
@@ -211,7 +212,7 @@ pub struct DescentRecord {
 }
 
 /// The claims.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Claims {
     /// `global-minimum`, `local-minimum`, `not-a-local-minimum`,
@@ -238,7 +239,7 @@ pub struct Claims {
 }
 
 /// The float cross-check (non-normative: it never decides a claim).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FloatRecord {
     /// Always `true`.
@@ -260,4 +261,46 @@ impl Certificate {
         s.push('\n');
         s
     }
+}
+
+/// The JSON Schema of certificates (generated from the types above).
+pub fn certificate_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Certificate)).expect("schema serializes")
+}
+
+/// The JSON Schema of the `dlgeom-data/1` input format (PRODUCT.md). Numbers are strings
+/// (`"-7"`, `"3/4"`, `"0.125"`, `"-1.5e-3"`) or JSON numbers read from their literal text.
+pub fn data_schema() -> serde_json::Value {
+    let number = serde_json::json!({
+        "description": "an exact number: integer, p/q, decimal or scientific notation, as a string or a JSON number (read from its literal text, never through a float)",
+        "oneOf": [
+            {"type": "string", "pattern": "^[+-]?([0-9]+/[0-9]+|([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?)$"},
+            {"type": "number"}
+        ]
+    });
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "dlgeom-data/1",
+        "description": "Training data: Q classes, every input and target in Q^Q (Q = number of classes). Duplicate keys are rejected.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["classes"],
+        "properties": {
+            "format": {"const": "dlgeom-data/1"},
+            "classes": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["inputs"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "target": {"type": "array", "items": number.clone(), "description": "Q entries; default one-hot e_j"},
+                        "inputs": {"type": "array", "minItems": 1, "items": {"type": "array", "items": number, "description": "Q entries"}}
+                    }
+                }
+            }
+        }
+    })
 }

@@ -183,7 +183,7 @@ fn pass_refs(
 /// checked exactly; when at most `d + 1` units are given the apexes are affinely independent.
 ///
 /// # Panics
-/// If a unit is empty or the points do not all have the same length.
+/// If a unit is empty, the points do not all have the same length, or that length is `0`.
 ///
 /// ```
 /// use dlgeom_cert::arith::Rat;
@@ -212,6 +212,10 @@ pub fn sequential_cones(
         .chain(passers.iter())
         .next()
         .map_or(0, |p| p.len());
+    assert!(
+        units.is_empty() || d > 0,
+        "sequential_cones: points must have at least one coordinate"
+    );
     assert!(
         units.iter().all(|u| !u.is_empty()),
         "sequential_cones: every unit needs at least one point"
@@ -579,12 +583,8 @@ pub fn verify_cone(cone: &Cone, collapse: &[&[Rat]], pass: &[&[Rat]]) -> Option<
         return None;
     }
     for m in 0..d {
-        for j in 0..d {
-            let want = if m == j {
-                &n[j] + &cone.kappa
-            } else {
-                n[j].clone()
-            };
+        for (j, nj) in n.iter().enumerate() {
+            let want = if m == j { nj + &cone.kappa } else { nj.clone() };
             if cone.w[(m, j)] != want {
                 return None;
             }

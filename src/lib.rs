@@ -16,3 +16,6 @@ pub mod lsq;
 pub mod network;
 pub mod verify;
 pub mod report;
+pub mod netio;
+pub mod plot;
+pub mod cli;

@@ -597,15 +597,14 @@ impl<'a> Simplex<'a> {
         self.xb[r] = &self.xb[r] * &inv;
         let prow = self.binv[r].clone();
         let px = self.xb[r].clone();
-        for i in 0..self.m {
-            if i != r && !u[i].is_zero() {
-                let f = u[i].clone();
+        for (i, f) in u.iter().enumerate() {
+            if i != r && !f.is_zero() {
                 for (x, p) in self.binv[i].iter_mut().zip(&prow) {
                     if !p.is_zero() {
-                        *x -= &f * p;
+                        *x -= f * p;
                     }
                 }
-                self.xb[i] = &self.xb[i] - &(&f * &px);
+                self.xb[i] = &self.xb[i] - &(f * &px);
             }
         }
         self.basis[r] = e;

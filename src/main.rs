@@ -1,1 +1,248 @@
-fn main() {}
+//! The `dlgeom-cert` command line: parses arguments (clap) and prints what the commands in
+//! `dlgeom_cert::cli` return. Exit codes: 0 ok, 1 a claim failed or a certificate was
+//! rejected, 2 bad input or usage.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dlgeom_cert::arith::ParseLimits;
+use dlgeom_cert::checker::Backend;
+use dlgeom_cert::cli::{self, Output, VerifyArgs};
+use dlgeom_cert::data::DataLimits;
+use dlgeom_cert::network::Normalisation;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "dlgeom-cert",
+    version,
+    about = "Exact, checkable certificates for the global and local minimizers of deep ReLU networks (Chen & Muñoz Ewald, arXiv:2309.10639)",
+    after_help = "Examples:\n  dlgeom-cert verify examples/two_classes.json --out certs/\n  dlgeom-cert check certs/ --data examples/two_classes.json\n  dlgeom-cert gen --classes 3 --per-class 20 --spread 1 --seed 7 --out data.json\n\nExit codes: 0 ok; 1 a claim failed or a certificate was rejected; 2 bad input or usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Norm {
+    /// C = (1/(2N)) Σ |f − y|² (default)
+    Half,
+    /// C = (1/N) Σ |f − y|²
+    Mean,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    /// malachite rationals (default)
+    Malachite,
+    /// num-rational / num-bigint (a second, independent arithmetic)
+    Num,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::Malachite => Backend::Malachite,
+            BackendArg::Num => Backend::Num,
+        }
+    }
+}
+
+#[derive(clap::Args, Clone)]
+struct LimitArgs {
+    /// Largest |exponent| accepted in numbers like 1e-3
+    #[arg(long, default_value_t = 10_000)]
+    max_exponent: u64,
+    /// Largest number of digits accepted in one number
+    #[arg(long, default_value_t = 100_000)]
+    max_digits: usize,
+    /// Largest number of classes Q accepted
+    #[arg(long, default_value_t = 64)]
+    max_classes: usize,
+    /// Largest number of points N accepted
+    #[arg(long, default_value_t = 10_000_000)]
+    max_points: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> DataLimits {
+        DataLimits {
+            max_classes: self.max_classes,
+            max_points: self.max_points,
+            number: ParseLimits {
+                max_exponent: self.max_exponent,
+                max_digits: self.max_digits,
+            },
+            ..DataLimits::default()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build and certify the global minimizer, the shallow minimum, the 2^Q − 1
+    /// partial-curation candidates and the grouped-curation minima; write certificates.
+    #[command(after_help = "Example:\n  dlgeom-cert verify examples/two_classes.json --layers 4 --out certs/")]
+    Verify {
+        /// Training data (dlgeom-data/1 JSON, or CSV rows class,x_1,…,x_Q)
+        data: PathBuf,
+        /// Hidden layers L (default: Q; the global minimizer needs L ≥ Q)
+        #[arg(long)]
+        layers: Option<usize>,
+        /// Folder for the certificates and summary.json
+        #[arg(long, default_value = "certificates-out")]
+        out: PathBuf,
+        /// Overwrite existing certificates in the output folder
+        #[arg(long)]
+        force: bool,
+        /// Cost normalisation
+        #[arg(long, value_enum, default_value = "half")]
+        normalisation: Norm,
+        /// Enumerate all set partitions for grouped curation when Q ≤ this
+        #[arg(long, default_value_t = 5)]
+        partition_limit: usize,
+        /// Print the summary as JSON
+        #[arg(long)]
+        json: bool,
+        /// Print only the claim verdicts
+        #[arg(long)]
+        quiet: bool,
+        /// Do not re-check the written certificates with the independent checker
+        #[arg(long)]
+        no_self_check: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Independently re-verify a certificate (or every certificate in a folder) against the data.
+    #[command(after_help = "Example:\n  dlgeom-cert check certs/global.json --data examples/two_classes.json --backend num")]
+    Check {
+        /// Certificate file or folder
+        cert: PathBuf,
+        /// The data the certificate is bound to
+        #[arg(long)]
+        data: PathBuf,
+        /// Exact arithmetic backend
+        #[arg(long, value_enum, default_value = "malachite")]
+        backend: BackendArg,
+        /// Print only rejections
+        #[arg(long)]
+        quiet: bool,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Regenerate the archived certificates in certificates/ for the bundled examples, compare
+    /// them byte for byte, re-check them, and print the claim table (C1–C4) for each.
+    #[command(after_help = "Example (from the repository root):\n  dlgeom-cert reproduce")]
+    Reproduce {
+        /// Repository root holding examples/ and certificates/
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Rewrite the archive instead of comparing (when a change of results is intended)
+        #[arg(long)]
+        update: bool,
+        /// Exact arithmetic backend of the re-check
+        #[arg(long, value_enum, default_value = "malachite")]
+        backend: BackendArg,
+        /// Print only problems and the final line
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Print the JSON Schemas of the data format and the certificate format.
+    Schema,
+    /// Write clustered data with exact decimal coordinates (class j centred at 10·e_j).
+    #[command(after_help = "Example:\n  dlgeom-cert gen --classes 4 --per-class 100 --spread 1 --seed 1 --out data.json")]
+    Gen {
+        /// Number of classes Q
+        #[arg(long)]
+        classes: usize,
+        /// Points per class
+        #[arg(long)]
+        per_class: usize,
+        /// Cluster spread (exact number, e.g. 1 or 0.5)
+        #[arg(long, default_value = "1")]
+        spread: String,
+        /// Random seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an existing output file
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let out: Output = match cli.command {
+        Command::Verify {
+            data,
+            layers,
+            out,
+            force,
+            normalisation,
+            partition_limit,
+            json,
+            quiet,
+            no_self_check,
+            limits,
+        } => cli::verify(&VerifyArgs {
+            data,
+            layers,
+            out,
+            force,
+            norm: match normalisation {
+                Norm::Half => Normalisation::HalfMean,
+                Norm::Mean => Normalisation::Mean,
+            },
+            partition_limit,
+            json,
+            quiet,
+            no_self_check,
+            limits: limits.limits(),
+        }),
+        Command::Check {
+            cert,
+            data,
+            backend,
+            quiet,
+            json,
+            limits,
+        } => cli::check(
+            &cert,
+            &data,
+            backend.into(),
+            &limits.limits(),
+            quiet,
+            json,
+        ),
+        Command::Reproduce {
+            root,
+            update,
+            backend,
+            quiet,
+        } => cli::reproduce(&root, update, backend.into(), quiet),
+        Command::Schema => cli::schema(),
+        Command::Gen {
+            classes,
+            per_class,
+            spread,
+            seed,
+            out,
+            force,
+        } => cli::gen(classes, per_class, &spread, seed, out.as_deref(), force),
+    };
+    print!("{}", out.stdout);
+    eprint!("{}", out.stderr);
+    std::process::exit(out.code);
+}

@@ -33,7 +33,9 @@ fn same(path: &str, claimed: Option<f64>, re: Option<f64>) -> Result<(), String>
     if claimed.map(f64::to_bits) == re.map(f64::to_bits) {
         Ok(())
     } else {
-        Err(format!("float_check.{path}: claimed {claimed:?}, recomputed {re:?}"))
+        Err(format!(
+            "float_check.{path}: claimed {claimed:?}, recomputed {re:?}"
+        ))
     }
 }
 
@@ -97,10 +99,18 @@ pub(super) fn compare(
             }
         }
     }
-    let cost = if half { sse / (2 * n) as f64 } else { sse / n as f64 };
+    let cost = if half {
+        sse / (2 * n) as f64
+    } else {
+        sse / n as f64
+    };
     let max_grad = (!zero_seen).then(|| {
         grad.iter().flatten().fold(0.0f64, |m, g| {
-            let g = if half { g / n as f64 } else { (g + g) / n as f64 };
+            let g = if half {
+                g / n as f64
+            } else {
+                (g + g) / n as f64
+            };
             m.max(g.abs())
         })
     });
@@ -109,12 +119,24 @@ pub(super) fn compare(
     }
     same("cost_f64", Some(rec.cost_f64), Some(cost))?;
     same("max_abs_gradient_f64", rec.max_abs_gradient_f64, max_grad)?;
-    same("max_abs_output_error", Some(rec.max_abs_output_error), Some(max_err))?;
+    same(
+        "max_abs_output_error",
+        Some(rec.max_abs_output_error),
+        Some(max_err),
+    )?;
     same("margin_f64", rec.margin_f64, margin)?;
-    Ok(format!("bit-identical (cost {cost:e}, max output error {max_err:e})"))
+    Ok(format!(
+        "bit-identical (cost {cost:e}, max output error {max_err:e})"
+    ))
 }
 
-fn backward(w: &[Vec<Vec<f64>>], hs: &[Vec<f64>], zs: &[Vec<f64>], r: Vec<f64>, grad: &mut [Vec<f64>]) {
+fn backward(
+    w: &[Vec<Vec<f64>>],
+    hs: &[Vec<f64>],
+    zs: &[Vec<f64>],
+    r: Vec<f64>,
+    grad: &mut [Vec<f64>],
+) {
     let q = r.len();
     let mut delta = r;
     for l in (0..w.len()).rev() {

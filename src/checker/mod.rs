@@ -64,7 +64,6 @@ use crate::arith::Rat;
 use crate::cert::{Certificate, FORMAT};
 use crate::data::Dataset;
 use num_rational::BigRational;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -111,7 +110,11 @@ impl Report {
     fn add(&mut self, name: &str, r: Result<String, String>) {
         let passed = r.is_ok();
         let detail = r.unwrap_or_else(|e| e);
-        self.checks.push(Check { name: name.to_string(), passed, detail });
+        self.checks.push(Check {
+            name: name.to_string(),
+            passed,
+            detail,
+        });
     }
     fn failed(mut self, name: &str, e: String) -> Report {
         self.add(name, Err(e));
@@ -125,9 +128,23 @@ impl fmt::Display for Report {
             return writeln!(f, "skipped: {s}");
         }
         for c in &self.checks {
-            writeln!(f, "{} {}: {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail)?;
+            writeln!(
+                f,
+                "{} {}: {}",
+                if c.passed { "ok  " } else { "FAIL" },
+                c.name,
+                c.detail
+            )?;
         }
-        writeln!(f, "{}", if self.accepted() { "ACCEPTED" } else { "REJECTED" })
+        writeln!(
+            f,
+            "{}",
+            if self.accepted() {
+                "ACCEPTED"
+            } else {
+                "REJECTED"
+            }
+        )
     }
 }
 
@@ -155,7 +172,11 @@ pub fn check_file(cert_path: &Path, data: &Dataset, backend: Backend) -> Result<
 /// Check a file, or every `*.json` file of a folder (sorted by name). In a folder, JSON
 /// files whose top-level `format` is not a string starting with `dlgeom-cert` (e.g. a
 /// `summary.json`) are listed with a [`Report::skipped`] reason instead of being checked.
-pub fn check_path(path: &Path, data: &Dataset, backend: Backend) -> Vec<(PathBuf, Result<Report, String>)> {
+pub fn check_path(
+    path: &Path,
+    data: &Dataset,
+    backend: Backend,
+) -> Vec<(PathBuf, Result<Report, String>)> {
     if !path.is_dir() {
         return vec![(path.to_path_buf(), check_file(path, data, backend))];
     }
@@ -164,7 +185,12 @@ pub fn check_path(path: &Path, data: &Dataset, backend: Backend) -> Vec<(PathBuf
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
             .collect(),
-        Err(e) => return vec![(path.to_path_buf(), Err(format!("cannot read {}: {e}", path.display())))],
+        Err(e) => {
+            return vec![(
+                path.to_path_buf(),
+                Err(format!("cannot read {}: {e}", path.display())),
+            )]
+        }
     };
     files.sort();
     files
@@ -176,9 +202,8 @@ pub fn check_path(path: &Path, data: &Dataset, backend: Backend) -> Vec<(PathBuf
                     let v: serde_json::Value =
                         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
                     match v.get("format").and_then(|f| f.as_str()) {
-                        Some(f) if f.starts_with("dlgeom-cert") => {
-                            check_json(&text, data, backend).map_err(|e| format!("{}: {e}", p.display()))
-                        }
+                        Some(f) if f.starts_with("dlgeom-cert") => check_json(&text, data, backend)
+                            .map_err(|e| format!("{}: {e}", p.display())),
                         other => Ok(Report {
                             checks: vec![],
                             skipped: Some(format!("not a {FORMAT} certificate (format {other:?})")),
@@ -190,61 +215,15 @@ pub fn check_path(path: &Path, data: &Dataset, backend: Backend) -> Vec<(PathBuf
         .collect()
 }
 
-/// Strict parse: a first pass rejects duplicate keys (serde_json would keep the last one);
-/// the second goes through [`serde_json::Value`], which keeps every number's literal text
-/// (feature `arbitrary_precision`) and converts floats with the correctly rounded
-/// `str::parse::<f64>`, then into the `deny_unknown_fields` structs of [`crate::cert`].
+/// Strict parse. The first pass reads the `deny_unknown_fields` structs of [`crate::cert`]
+/// directly, so that serde's derived code rejects a repeated key in any object (every
+/// object of the format is a struct); a `Value` would silently keep the last one. The second
+/// pass goes through [`serde_json::Value`], which keeps every number's literal text (feature
+/// `arbitrary_precision`) and converts floats with the correctly rounded `str::parse::<f64>`
+/// (serde_json's direct float parser may be one unit in the last place off), so the float
+/// block is read exactly as written.
 pub fn parse_certificate(text: &str) -> Result<Certificate, String> {
-    serde_json::from_str::<NoDuplicates>(text).map_err(|e| format!("malformed certificate JSON: {e}"))?;
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("malformed certificate JSON: {e}"))?;
-    serde_json::from_value(v).map_err(|e| format!("not a {FORMAT} certificate: {e}"))
-}
-
-/// Walks a JSON document and fails on a repeated key in any object.
-struct NoDuplicates;
-
-impl<'de> Deserialize<'de> for NoDuplicates {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NoDuplicates)
-    }
-}
-
-impl<'de> Visitor<'de> for NoDuplicates {
-    type Value = NoDuplicates;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
-        Ok(NoDuplicates)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
-        Ok(NoDuplicates)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
-        Ok(NoDuplicates)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
-        Ok(NoDuplicates)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
-        Ok(NoDuplicates)
-    }
-    fn visit_unit<E>(self) -> Result<Self, E> {
-        Ok(NoDuplicates)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self, A::Error> {
-        while s.next_element::<NoDuplicates>()?.is_some() {}
-        Ok(NoDuplicates)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(k) = m.next_key::<String>()? {
-            if !seen.insert(k.clone()) {
-                return Err(de::Error::custom(format!("duplicate key \"{k}\"")));
-            }
-            m.next_value::<NoDuplicates>()?;
-        }
-        Ok(NoDuplicates)
-    }
+    let bad = |e: serde_json::Error| format!("not a {FORMAT} certificate: {e}");
+    serde_json::from_str::<Certificate>(text).map_err(bad)?;
+    serde_json::from_value(serde_json::from_str(text).map_err(bad)?).map_err(bad)
 }

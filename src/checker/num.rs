@@ -64,14 +64,23 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     }
 }
 
-fn canonical<T>(s: &str, value: Result<T, String>, text: impl Fn(&T) -> String) -> Result<T, String> {
+fn canonical<T>(
+    s: &str,
+    value: Result<T, String>,
+    text: impl Fn(&T) -> String,
+) -> Result<T, String> {
     if s.len() > MAX_TEXT {
-        return Err(format!("number text of {} characters exceeds {MAX_TEXT}", s.len()));
+        return Err(format!(
+            "number text of {} characters exceeds {MAX_TEXT}",
+            s.len()
+        ));
     }
     let v = value.map_err(|e| format!("\"{s}\" is not an exact number ({e})"))?;
     match text(&v) {
         c if c == s => Ok(v),
-        c => Err(format!("\"{s}\" is not the canonical text of its value (\"{c}\")")),
+        c => Err(format!(
+            "\"{s}\" is not the canonical text of its value (\"{c}\")"
+        )),
     }
 }
 
@@ -122,8 +131,14 @@ impl Num for BigRational {
     fn parse(s: &str) -> Result<Self, String> {
         // Only digits, '-' and '/' can be canonical; this also keeps the parser's own
         // extensions ('+', '_') out.
-        let plain = s.len() <= MAX_TEXT && s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'/');
-        let v = if plain { BigRational::from_str(s).map_err(|e| e.to_string()) } else { Err("bad text".into()) };
+        let plain = s.len() <= MAX_TEXT
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'/');
+        let v = if plain {
+            BigRational::from_str(s).map_err(|e| e.to_string())
+        } else {
+            Err("bad text".into())
+        };
         canonical(s, v, BigRational::to_string)
     }
     fn text(&self) -> String {
