@@ -591,7 +591,7 @@ const Y_LABEL: u32 = 46;
 const LEGEND_ROW: u32 = 20;
 const LEGEND_FONT: f64 = 12.0;
 /// A rough average glyph width of a 12 px sans-serif font (for laying out the legend only).
-const CHAR_W: f64 = 6.8;
+const CHAR_W: f64 = 6.6;
 
 const FORWARD: RGBColor = RGBColor(0x74, 0xC4, 0x76);
 const BACKWARD: RGBColor = RGBColor(0xFB, 0x6A, 0x4A);
@@ -653,7 +653,11 @@ fn resolve_groups(svg: &str, groups: &Groups) -> Result<String, String> {
             i += 3; // <text …>, sentinel, </text>
             continue;
         }
-        out.push_str(lines[i]);
+        if lines[i].starts_with("<text") {
+            out.push_str(&round_font_size(lines[i]));
+        } else {
+            out.push_str(lines[i]);
+        }
         out.push('\n');
         i += 1;
     }
@@ -663,8 +667,36 @@ fn resolve_groups(svg: &str, groups: &Groups) -> Result<String, String> {
     Ok(out)
 }
 
+/// plotters' SVG backend writes `font-size = size / 1.24`; undo that so `size` is the size in
+/// pixels (the written value is rounded in [`resolve_groups`]).
+const FONT_SCALE: f64 = 1.24;
+
+fn font(size: f64) -> FontDesc<'static> {
+    ("sans-serif", size * FONT_SCALE).into_font()
+}
+
+/// `font-size="12.000000000000002"` → `font-size="12"` (two decimals at most).
+fn round_font_size(line: &str) -> String {
+    const KEY: &str = "font-size=\"";
+    let Some(start) = line.find(KEY).map(|i| i + KEY.len()) else {
+        return line.to_string();
+    };
+    let Some(len) = line[start..].find('"') else {
+        return line.to_string();
+    };
+    match line[start..start + len].parse::<f64>() {
+        Ok(v) => format!(
+            "{}{}{}",
+            &line[..start],
+            (v * 100.0).round() / 100.0,
+            &line[start + len..]
+        ),
+        Err(_) => line.to_string(),
+    }
+}
+
 fn text_style(size: f64, colour: &RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    ("sans-serif", size)
+    font(size)
         .into_font()
         .color(colour)
         .pos(Pos::new(h, v))
@@ -772,10 +804,10 @@ fn draw_panel(
         .y_label_formatter(&fmt)
         .x_desc(scene.view.axes[0])
         .y_desc(scene.view.axes[1])
-        .label_style(("sans-serif", 11).into_font())
-        .axis_desc_style(("sans-serif", 12).into_font())
-        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
-        .bold_line_style(RGBColor(0xDD, 0xDD, 0xDD))
+        .label_style(font(11.0))
+        .axis_desc_style(font(13.0))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(0xE4, 0xE4, 0xE4))
         .draw()
         .map_err(de)?;
     groups.close(root)?;
@@ -913,7 +945,7 @@ fn legend_items(scene: &Scene) -> Vec<(Symbol, String)> {
         .collect();
     if !scene.layers.is_empty() {
         items.push((Symbol::Hollow, "curated point τ⁽ˡ⁾(x) (hollow)".to_string()));
-        items.push((Symbol::Apex(BLACK), "apex a_ℓ".to_string()));
+        items.push((Symbol::Apex(BLACK), "apex of this layer".to_string()));
         items.push((Symbol::Apex(EARLIER), "earlier apexes".to_string()));
         items.push((
             Symbol::Swatch(FORWARD),

@@ -440,7 +440,10 @@ fn hostile_json_is_rejected_without_panic() {
 fn duplicate_keys_are_rejected() {
     let d = data(SMALL);
     let text = certificates(&d, 2, Normalisation::HalfMean)[1].to_json();
-    for (key, dup) in [("format", "\"format\": \"x\", "), ("cost", "\"cost\": \"0\", ")] {
+    for (key, dup) in [
+        ("format", "\"format\": \"x\", "),
+        ("cost", "\"cost\": \"0\", "),
+    ] {
         let bad = text.replacen(&format!("\"{key}\": "), &format!("{dup}\"{key}\": "), 1);
         let e = parse_certificate(&bad).unwrap_err();
         assert!(e.contains(&format!("duplicate field `{key}`")), "{e}");

@@ -478,9 +478,16 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], traces: &[Trace<N>], al
     let q = net.q;
     let mut groups: BTreeMap<String, (Echelon<N>, Vec<usize>)> = BTreeMap::new();
     for (i, t) in traces.iter().enumerate() {
-        let (ech, kept) = groups.entry(pattern(t)).or_insert_with(|| (Echelon(vec![]), vec![]));
+        let (ech, kept) = groups
+            .entry(pattern(t))
+            .or_insert_with(|| (Echelon(vec![]), vec![]));
         let first = kept.first().map_or(i, |&f| f);
-        let diff = pts[i].x.iter().zip(&pts[first].x).map(|(a, b)| a.sub(b)).collect();
+        let diff = pts[i]
+            .x
+            .iter()
+            .zip(&pts[first].x)
+            .map(|(a, b)| a.sub(b))
+            .collect();
         if all || kept.is_empty() || (kept.len() <= q && ech.insert(diff)) {
             kept.push(i);
         }
@@ -917,7 +924,9 @@ mod tests {
     fn jacobian_rank_from_representatives() {
         let mut seed = 12345u64;
         let mut r = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let (n, d) = ((seed >> 33) % 9, 1 + (seed >> 40) % 3);
             Rat::from_frac(n as i64 - 4, d as i64).unwrap_or_else(Rat::zero)
         };
@@ -928,11 +937,20 @@ mod tests {
                 let b = (0..=l).map(|_| vec(q)).collect();
                 let net = Net { q, w, b };
                 let pts: Vec<Point<Rat>> = (0..n)
-                    .map(|i| Point { class: 0, idx: i, x: vec(q), y: vec(q) })
+                    .map(|i| Point {
+                        class: 0,
+                        idx: i,
+                        x: vec(q),
+                        y: vec(q),
+                    })
                     .collect();
                 let traces: Vec<_> = pts.iter().map(|p| net.forward(&p.x)).collect();
                 let fast = jacobian_rank(&net, &pts, &traces, false);
-                assert_eq!(fast, jacobian_rank(&net, &pts, &traces, true), "q {q} l {l}");
+                assert_eq!(
+                    fast,
+                    jacobian_rank(&net, &pts, &traces, true),
+                    "q {q} l {l}"
+                );
             }
         }
     }
