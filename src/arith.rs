@@ -16,7 +16,7 @@
 //! even); it is used only for the non-normative float cross-check (MATH.md §9).
 
 use malachite_base::num::arithmetic::traits::{
-    Abs, DivExact, Floor, Gcd, Lcm, Pow, Sign,
+    Abs, AddMulAssign, DivExact, Floor, Gcd, Lcm, Pow, Sign, SubMulAssign,
 };
 use malachite_base::num::conversion::traits::RoundingFrom;
 use malachite_base::num::logic::traits::SignificantBits;
@@ -183,8 +183,10 @@ impl Rat {
                     "\"{s}\" is not a fraction of the form p/q with decimal digits (a sign may only stand in front)"
                 ));
             }
-            let n = Natural::from_str(n).map_err(|_| NumberError(format!("bad numerator in \"{s}\"")))?;
-            let d = Natural::from_str(d).map_err(|_| NumberError(format!("bad denominator in \"{s}\"")))?;
+            let n = Natural::from_str(n)
+                .map_err(|_| NumberError(format!("bad numerator in \"{s}\"")))?;
+            let d = Natural::from_str(d)
+                .map_err(|_| NumberError(format!("bad denominator in \"{s}\"")))?;
             if d == 0u32 {
                 return err(format!("\"{s}\" has a zero denominator"));
             }
@@ -202,7 +204,9 @@ impl Rat {
                 || (!ip.is_empty() && !is_digits(ip))
                 || (!fp.is_empty() && !is_digits(fp))
             {
-                return err(format!("\"{s}\" is not a number (expected e.g. -7, 3/4, 0.125, -1.5e-3)"));
+                return err(format!(
+                    "\"{s}\" is not a number (expected e.g. -7, 3/4, 0.125, -1.5e-3)"
+                ));
             }
             let mut e: i64 = 0;
             if let Some(x) = exp {
@@ -344,7 +348,9 @@ impl Rat {
         if a >= b {
             None
         } else {
-            Some(Rat(Rational::simplest_rational_in_open_interval(&a.0, &b.0)))
+            Some(Rat(Rational::simplest_rational_in_open_interval(
+                &a.0, &b.0,
+            )))
         }
     }
 }
@@ -381,11 +387,15 @@ impl Int {
     }
     /// `gcd(|a|, |b|)` (non-negative).
     pub fn gcd(&self, other: &Int) -> Int {
-        Int(Integer::from(self.0.unsigned_abs_ref().gcd(other.0.unsigned_abs_ref())))
+        Int(Integer::from(
+            self.0.unsigned_abs_ref().gcd(other.0.unsigned_abs_ref()),
+        ))
     }
     /// `lcm(|a|, |b|)` (non-negative).
     pub fn lcm(&self, other: &Int) -> Int {
-        Int(Integer::from(self.0.unsigned_abs_ref().lcm(other.0.unsigned_abs_ref())))
+        Int(Integer::from(
+            self.0.unsigned_abs_ref().lcm(other.0.unsigned_abs_ref()),
+        ))
     }
     /// `|a|`.
     pub fn abs(&self) -> Int {
@@ -402,6 +412,40 @@ impl Int {
     /// `Some(a)` when it fits in an `i64`.
     pub fn to_i64(&self) -> Option<i64> {
         i64::try_from(&self.0).ok()
+    }
+    /// `self += a·b` in place, without a temporary for the product (hot loops of
+    /// [`crate::fastexact`]).
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Int;
+    /// let mut s = Int::from_i64(1);
+    /// s.add_mul_assign(&Int::from_i64(-3), &Int::from_i64(4));
+    /// assert_eq!(s, Int::from_i64(-11));
+    /// ```
+    pub fn add_mul_assign(&mut self, a: &Int, b: &Int) {
+        self.0.add_mul_assign(&a.0, &b.0);
+    }
+    /// `self −= a·b` in place (see [`Int::add_mul_assign`]).
+    pub fn sub_mul_assign(&mut self, a: &Int, b: &Int) {
+        self.0.sub_mul_assign(&a.0, &b.0);
+    }
+    /// Compare `|self|` with `|other|` without allocating.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Int;
+    /// use std::cmp::Ordering;
+    /// assert_eq!(Int::from_i64(-5).cmp_abs(&Int::from_i64(3)), Ordering::Greater);
+    /// ```
+    pub fn cmp_abs(&self, other: &Int) -> Ordering {
+        self.0.unsigned_abs_ref().cmp(other.0.unsigned_abs_ref())
+    }
+    /// The integer `n` (for machine-integer fast paths).
+    pub fn from_i128(n: i128) -> Int {
+        Int(Integer::from(n))
+    }
+    /// `Some(a)` when it fits in an `i128`.
+    pub fn to_i128(&self) -> Option<i128> {
+        i128::try_from(&self.0).ok()
     }
 }
 
@@ -614,8 +658,25 @@ mod tests {
             assert_eq!(Rat::parse(s).unwrap().canonical(), c, "{s}");
         }
         for s in [
-            "", "-", "1/0", "NaN", "inf", "-Infinity", "1e999999999", "1/-2", "-1/-2", "1 ", " 1", "1e", "e5",
-            ".", "1.2.3", "0x10", "1/2/3", "1.5/2", "١",
+            "",
+            "-",
+            "1/0",
+            "NaN",
+            "inf",
+            "-Infinity",
+            "1e999999999",
+            "1/-2",
+            "-1/-2",
+            "1 ",
+            " 1",
+            "1e",
+            "e5",
+            ".",
+            "1.2.3",
+            "0x10",
+            "1/2/3",
+            "1.5/2",
+            "١",
         ] {
             assert!(Rat::parse(s).is_err(), "{s:?} should fail");
         }

@@ -91,7 +91,8 @@ pub struct ConeRecord {
 pub struct Configuration {
     /// Identifier, e.g. `global`, `partial-S1,3`, `grouped-1+2_3`.
     pub id: String,
-    /// `shallow`, `global`, `partial` or `grouped`.
+    /// `shallow`, `global`, `partial`, `grouped`, or `imported` (a network given to
+    /// `certify --network`: nothing constructed, id `imported`, no cones, idle shift `0`).
     pub family: String,
     /// Units collapsed, in collapse order (1-based classes).
     pub collapse_order: Vec<Vec<usize>>,
@@ -244,12 +245,12 @@ pub struct Claims {
 pub struct FloatRecord {
     /// Always `true`.
     pub non_normative: bool,
-    /// `f64` cost.
-    pub cost_f64: f64,
+    /// `f64` cost (`null` when not finite).
+    pub cost_f64: Option<f64>,
     /// Largest `|∂C/∂θ|` in `f64`.
     pub max_abs_gradient_f64: Option<f64>,
-    /// Largest `|f_exact − f_f64|` over all outputs.
-    pub max_abs_output_error: f64,
+    /// Largest `|f_exact − f_f64|` over all outputs (`null` when not finite).
+    pub max_abs_output_error: Option<f64>,
     /// `f64` margin.
     pub margin_f64: Option<f64>,
 }

@@ -138,24 +138,24 @@ pub fn pattern_text(p: &[bool]) -> String {
 }
 
 /// The §8 pattern-region bound from an exact evaluation with positive margin.
-pub fn region_bound(data: &Dataset, eval: &Evaluation<Rat>, norm: Normalisation, q: usize) -> RegionBound {
-    let mut groups: BTreeMap<&[bool], Moments> = BTreeMap::new();
-    let mut idx = 0;
-    for c in &data.classes {
-        for x in &c.inputs {
-            groups
-                .entry(&eval.patterns[idx])
-                .or_insert_with(|| Moments::empty(q, q))
-                .add_point(x, &c.target);
-            idx += 1;
-        }
-    }
+pub fn region_bound(
+    data: &Dataset,
+    eval: &Evaluation<Rat>,
+    norm: Normalisation,
+    q: usize,
+) -> RegionBound {
+    // fastexact integration: integer group moments, identical to `Moments::add_point` per point.
+    let groups: BTreeMap<&[bool], Moments> = crate::fastexact::group_moments(data, &eval.patterns);
     let n = data.n();
     let mut out = Vec::with_capacity(groups.len());
     let mut total = Rat::zero();
     for (p, m) in groups {
         let constant = !p.is_empty() && p.chunks(q).any(|layer| layer.iter().all(|b| !b));
-        let sse = if constant { m.constant_fit().1 } else { m.affine_fit().sse };
+        let sse = if constant {
+            m.constant_fit().1
+        } else {
+            m.affine_fit().sse
+        };
         let bound = norm.apply(&sse, n);
         total += &bound;
         out.push(PatternGroup {
@@ -174,7 +174,8 @@ pub fn region_bound(data: &Dataset, eval: &Evaluation<Rat>, norm: Normalisation,
 
 /// Certify `net` on `data`: exact evaluation, §8 bound, verdict, descent witness, float check.
 pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
-    let exact: Evaluation<Rat> = net.evaluate(data, norm);
+    // fastexact integration: integer common-denominator path, identical results.
+    let exact: Evaluation<Rat> = net.evaluate_exact(data, norm);
     let fl: Evaluation<f64> = net.evaluate(data, norm);
     let max_abs_output_error = exact
         .outputs
@@ -224,7 +225,12 @@ pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
 
 /// Search `t = 2^{-k}/s` (`s` scales `d = −∇C` to unit max-entry, `k = 0..64`) for an exact
 /// decrease with positive margin.
-fn find_descent(net: &Network, data: &Dataset, norm: Normalisation, exact: &Evaluation<Rat>) -> Option<Descent> {
+fn find_descent(
+    net: &Network,
+    data: &Dataset,
+    norm: Normalisation,
+    exact: &Evaluation<Rat>,
+) -> Option<Descent> {
     let g = exact.gradient.as_ref()?;
     let d: Vec<Rat> = g.iter().map(|x| -x).collect();
     let big = d.iter().map(Rat::abs).max()?;
@@ -235,7 +241,7 @@ fn find_descent(net: &Network, data: &Dataset, norm: Normalisation, exact: &Eval
     let mut t = Rat::simplest_between(&Rat::zero(), &big.recip()?)?;
     for _ in 0..64 {
         let moved = net.step(&d, &t);
-        let e: Evaluation<Rat> = moved.evaluate(data, norm);
+        let e: Evaluation<Rat> = moved.evaluate_exact(data, norm); // fastexact integration
         if let Some((m, _)) = &e.margin {
             if m.is_positive() && e.cost < exact.cost {
                 return Some(Descent {
@@ -319,7 +325,10 @@ pub fn output_flat_direction(net: &Network, curated: &[Vec<Rat>]) -> Option<Vec<
         e[0] = Rat::one();
         e
     } else {
-        Matrix::from_rows(&diffs).kernel_basis().into_iter().next()?
+        Matrix::from_rows(&diffs)
+            .kernel_basis()
+            .into_iter()
+            .next()?
     };
     let cum = crate::network::cumulative(net);
     let l = net.hidden();

@@ -9,8 +9,9 @@ use crate::checker::{self, Backend};
 use crate::data::{DataLimits, Dataset};
 use crate::network::Normalisation;
 use crate::report::{render, summarise};
-use crate::verify::{run, Options, Outcome};
+use crate::verify::{run, run_with_progress, Options, Outcome};
 use std::fs;
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -69,8 +70,14 @@ pub fn load_data(path: &Path, limits: &DataLimits) -> Result<Dataset, Output> {
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename), so
 /// an interrupted run never leaves a partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     {
         let mut f = fs::File::create(&tmp)?;
@@ -95,14 +102,33 @@ pub fn verify(args: &VerifyArgs) -> Output {
         norm: args.norm,
         partition_limit: args.partition_limit,
     };
-    let result = run(&data, &opts);
+    let result = if !args.quiet && !args.json && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} configurations {wide_bar} {elapsed}",
+            )
+            .expect("valid template"),
+        );
+        let r = run_with_progress(&data, &opts, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        });
+        bar.finish_and_clear();
+        r
+    } else {
+        run(&data, &opts)
+    };
     let summary = summarise(&data, &result);
 
     // Refuse to overwrite unless --force.
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     for e in &result.entries {
         if let Outcome::Built(b) = &e.outcome {
-            files.push((args.out.join(format!("{}.json", e.plan.id())), b.certificate.to_json()));
+            files.push((
+                args.out.join(format!("{}.json", e.plan.id())),
+                b.certificate.to_json(),
+            ));
         }
     }
     let mut summary_json = serde_json::to_string_pretty(&summary).expect("summary serializes");
@@ -141,7 +167,11 @@ pub fn verify(args: &VerifyArgs) -> Output {
         .claims
         .iter()
         .any(|c| c.claim == "C1" && c.status == "not-certified");
-    let code = if !rejected.is_empty() || c1_failed { 1 } else { 0 };
+    let code = if !rejected.is_empty() || c1_failed {
+        1
+    } else {
+        0
+    };
 
     let mut out = Output {
         code,
@@ -154,13 +184,18 @@ pub fn verify(args: &VerifyArgs) -> Output {
             out.stdout.push_str(&format!("{} {}\n", c.claim, c.status));
         }
     } else {
-        out.stdout.push_str(&format!("dlgeom-cert verify {}\n", args.data.display()));
+        out.stdout
+            .push_str(&format!("dlgeom-cert verify {}\n", args.data.display()));
         out.stdout.push_str(&render(&summary));
         out.stdout.push_str(&format!(
             "\n{} certificates and summary.json written to {}{}\n",
             files.len() - 1,
             args.out.display(),
-            if args.no_self_check { "" } else { " (each re-checked by the independent checker)" }
+            if args.no_self_check {
+                ""
+            } else {
+                " (each re-checked by the independent checker)"
+            }
         ));
     }
     for r in &rejected {
@@ -170,7 +205,14 @@ pub fn verify(args: &VerifyArgs) -> Output {
 }
 
 /// `dlgeom-cert check`.
-pub fn check(cert: &Path, data_path: &Path, backend: Backend, limits: &DataLimits, quiet: bool, json: bool) -> Output {
+pub fn check(
+    cert: &Path,
+    data_path: &Path,
+    backend: Backend,
+    limits: &DataLimits,
+    quiet: bool,
+    json: bool,
+) -> Output {
     let data = match load_data(data_path, limits) {
         Ok(d) => d,
         Err(o) => return o,
@@ -187,20 +229,32 @@ pub fn check(cert: &Path, data_path: &Path, backend: Backend, limits: &DataLimit
         match res {
             Ok(rep) if rep.skipped.is_some() => {
                 if !quiet {
-                    out.stdout.push_str(&format!("SKIPPED  {}: {}\n", path.display(), first_failure(&rep)));
+                    out.stdout.push_str(&format!(
+                        "SKIPPED  {}: {}\n",
+                        path.display(),
+                        first_failure(&rep)
+                    ));
                 }
             }
             Ok(rep) => {
                 any = true;
                 let ok = rep.accepted();
                 all_ok &= ok;
-                let detail = if ok { String::new() } else { first_failure(&rep) };
+                let detail = if ok {
+                    String::new()
+                } else {
+                    first_failure(&rep)
+                };
                 if !quiet || !ok {
                     out.stdout.push_str(&format!(
                         "{} {}{}\n",
                         if ok { "ACCEPTED" } else { "REJECTED" },
                         path.display(),
-                        if ok { String::new() } else { format!(": {detail}") }
+                        if ok {
+                            String::new()
+                        } else {
+                            format!(": {detail}")
+                        }
                     ));
                 }
                 rows.push(serde_json::json!({"file": path.display().to_string(), "accepted": ok, "detail": detail}));
@@ -208,13 +262,17 @@ pub fn check(cert: &Path, data_path: &Path, backend: Backend, limits: &DataLimit
             Err(e) => {
                 any = true;
                 all_ok = false;
-                out.stdout.push_str(&format!("REJECTED {}: {e}\n", path.display()));
+                out.stdout
+                    .push_str(&format!("REJECTED {}: {e}\n", path.display()));
                 rows.push(serde_json::json!({"file": path.display().to_string(), "accepted": false, "detail": e}));
             }
         }
     }
     if !any {
-        return Output::bad_input(format!("{}: no dlgeom-cert/1 certificate found", cert.display()));
+        return Output::bad_input(format!(
+            "{}: no dlgeom-cert/1 certificate found",
+            cert.display()
+        ));
     }
     if json {
         out.stdout = serde_json::to_string_pretty(&rows).expect("json") + "\n";
@@ -224,7 +282,14 @@ pub fn check(cert: &Path, data_path: &Path, backend: Backend, limits: &DataLimit
 }
 
 /// `dlgeom-cert gen`.
-pub fn gen(q: usize, per_class: usize, spread: &str, seed: u64, out: Option<&Path>, force: bool) -> Output {
+pub fn gen(
+    q: usize,
+    per_class: usize,
+    spread: &str,
+    seed: u64,
+    out: Option<&Path>,
+    force: bool,
+) -> Output {
     if q == 0 || q > 64 {
         return Output::bad_input(format!("--classes must be between 1 and 64, got {q}"));
     }
@@ -244,11 +309,19 @@ pub fn gen(q: usize, per_class: usize, spread: &str, seed: u64, out: Option<&Pat
         },
         Some(p) => {
             if p.exists() && !force {
-                return Output::bad_input(format!("{} exists; use --force to overwrite", p.display()));
+                return Output::bad_input(format!(
+                    "{} exists; use --force to overwrite",
+                    p.display()
+                ));
             }
             match write_atomic(p, text.as_bytes()) {
                 Ok(()) => Output {
-                    stderr: format!("wrote {} ({} classes × {} points)\n", p.display(), q, per_class),
+                    stderr: format!(
+                        "wrote {} ({} classes × {} points)\n",
+                        p.display(),
+                        q,
+                        per_class
+                    ),
                     ..Output::default()
                 },
                 Err(e) => Output::bad_input(format!("cannot write {}: {e}", p.display())),
@@ -334,13 +407,20 @@ pub fn reproduce(root: &Path, update: bool, backend: Backend, quiet: bool) -> Ou
     let mut out = Output::default();
     let mut problems = Vec::new();
     for path in &names {
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let data = match load_data(path, &DataLimits::default()) {
             Ok(d) => d,
             Err(o) => return o,
         };
         let (files, table, certs) = archive_files(&data);
-        let target = if update { archive.join(&stem) } else { tmp.join(&stem) };
+        let target = if update {
+            archive.join(&stem)
+        } else {
+            tmp.join(&stem)
+        };
         if update && target.exists() {
             if let Err(e) = fs::remove_dir_all(&target) {
                 return Output::bad_input(format!("cannot clear {}: {e}", target.display()));
@@ -351,7 +431,10 @@ pub fn reproduce(root: &Path, update: bool, backend: Backend, quiet: bool) -> Ou
         }
         for (name, text) in &files {
             if let Err(e) = write_atomic(&target.join(name), text.as_bytes()) {
-                return Output::bad_input(format!("cannot write {}: {e}", target.join(name).display()));
+                return Output::bad_input(format!(
+                    "cannot write {}: {e}",
+                    target.join(name).display()
+                ));
             }
         }
         // Byte-for-byte comparison with the archive.
@@ -392,11 +475,20 @@ pub fn reproduce(root: &Path, update: bool, backend: Backend, quiet: bool) -> Ou
             if rep.accepted() {
                 accepted += 1;
             } else {
-                problems.push(format!("{stem}/{}.json rejected: {}", c.configuration.id, first_failure(&rep)));
+                problems.push(format!(
+                    "{stem}/{}.json rejected: {}",
+                    c.configuration.id,
+                    first_failure(&rep)
+                ));
             }
         }
         if !quiet {
-            out.stdout.push_str(&format!("== {} ({} certificates, {} accepted by the checker)\n", path.display(), certs.len(), accepted));
+            out.stdout.push_str(&format!(
+                "== {} ({} certificates, {} accepted by the checker)\n",
+                path.display(),
+                certs.len(),
+                accepted
+            ));
             out.stdout.push_str(&table);
             out.stdout.push('\n');
         }
@@ -417,4 +509,34 @@ pub fn reproduce(root: &Path, update: bool, backend: Backend, quiet: bool) -> Ou
         out.code = 1;
     }
     out
+}
+
+/// `dlgeom-cert plot`: the curation picture of [`crate::plot`] as an SVG file.
+pub fn plot(
+    data_path: &Path,
+    layers: Option<usize>,
+    out: &Path,
+    force: bool,
+    limits: &DataLimits,
+) -> Output {
+    let data = match load_data(data_path, limits) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    if out.exists() && !force {
+        return Output::bad_input(format!(
+            "{} exists; use --force to overwrite",
+            out.display()
+        ));
+    }
+    match crate::plot::plot_svg(&data, layers.unwrap_or(data.q)) {
+        Ok(svg) => match write_atomic(out, svg.as_bytes()) {
+            Ok(()) => Output {
+                stderr: format!("wrote {}\n", out.display()),
+                ..Output::default()
+            },
+            Err(e) => Output::bad_input(format!("cannot write {}: {e}", out.display())),
+        },
+        Err(e) => Output::bad_input(e),
+    }
 }

@@ -357,7 +357,11 @@ fn build_cone(
         None => Rat::simplest_between(&lo, &(&lo + &Rat::one())).expect("lo < lo + 1"),
     };
     let apex = choose_apex(&n, &beta, center, earlier, want_independent);
-    debug_assert_eq!(dot(&n, &apex), beta);
+    assert_eq!(
+        dot(&n, &apex),
+        beta,
+        "internal error: apex off the hyperplane"
+    );
 
     // Per point: s = n·p − β and the extremes of p_m − a_m over the coordinates m.
     let extent = |p: &&[Rat], v: &Rat| {
@@ -408,10 +412,12 @@ fn build_cone(
         w[(m, m)] += &kappa;
     }
     let b: Vec<Rat> = w.mul_vec(&apex).into_iter().map(|x| -x).collect();
-    debug_assert!(b
-        .iter()
-        .zip(&apex)
-        .all(|(bm, am)| *bm == -(&beta + &(&kappa * am))));
+    assert!(
+        b.iter()
+            .zip(&apex)
+            .all(|(bm, am)| *bm == -(&beta + &(&kappa * am))),
+        "internal error: b ≠ −W a"
+    );
 
     // Exact check of every strict inequality. Since n·a = β and b = −W a,
     // (W p + b)_m = s + κ (p_m − a_m) with κ > 0: increasing in p_m − a_m, so over m it is

@@ -20,7 +20,7 @@
 //! each apex to its group's weighted mean target).
 
 use crate::arith::Rat;
-use crate::cones::{sequential_cones, Cone, ConeFailure};
+use crate::cones::{sequential_cones, Cone, ConeFailure, PointRef};
 use crate::data::Dataset;
 use crate::lsq::Moments;
 use crate::matrix::Matrix;
@@ -71,11 +71,19 @@ impl Plan {
             Family::Shallow | Family::Global => self.family.name().to_string(),
             Family::Partial => format!(
                 "partial-S{}",
-                self.units.iter().map(|u| one(u).join(",")).collect::<Vec<_>>().join(",")
+                self.units
+                    .iter()
+                    .map(|u| one(u).join(","))
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
             Family::Grouped => format!(
                 "grouped-{}",
-                self.units.iter().map(|u| one(u).join("+")).collect::<Vec<_>>().join("_")
+                self.units
+                    .iter()
+                    .map(|u| one(u).join("+"))
+                    .collect::<Vec<_>>()
+                    .join("_")
             ),
         }
     }
@@ -106,8 +114,17 @@ pub enum BuildError {
         /// Hidden layers available.
         layers: usize,
     },
-    /// The units are not sequentially cone-separable (with the passing classes).
-    NotSeparable(ConeFailure),
+    /// Sequential cone separation stopped (with the passing classes). `any_order` is `true`
+    /// when every witness uses data points only (no earlier apex): then at that step every
+    /// remaining unit's convex hull meets the hull of the other remaining units and passing
+    /// classes, so whichever remaining unit an order collapses next cannot be separated —
+    /// no order exists. Otherwise only the greedy order with these apexes is refuted.
+    NotSeparable {
+        /// The failure with its exact hull-intersection witnesses.
+        failure: ConeFailure,
+        /// The witnesses avoid the apexes: no order of the units works.
+        any_order: bool,
+    },
     /// A cumulative hidden map was singular (a construction defect; reported, never hidden).
     Singular,
 }
@@ -124,14 +141,25 @@ pub fn build(data: &Dataset, layers: usize, plan: &Plan) -> Result<Construction,
     let unit_points: Vec<Vec<Vec<Rat>>> = plan
         .units
         .iter()
-        .map(|u| u.iter().flat_map(|&c| data.classes[c].inputs.iter().cloned()).collect())
+        .map(|u| {
+            u.iter()
+                .flat_map(|&c| data.classes[c].inputs.iter().cloned())
+                .collect()
+        })
         .collect();
     let passers: Vec<Vec<Rat>> = plan
         .passing
         .iter()
         .flat_map(|&c| data.classes[c].inputs.iter().cloned())
         .collect();
-    let cones = sequential_cones(&unit_points, &passers).map_err(BuildError::NotSeparable)?;
+    let cones = sequential_cones(&unit_points, &passers).map_err(|failure| {
+        let any_order = failure.witnesses.iter().all(|(u, w)| {
+            let refs = failure.pass_set(&unit_points, &passers, *u);
+            w.mu.iter()
+                .all(|(i, _)| !matches!(refs.get(*i), Some(PointRef::Apex(_)) | None))
+        });
+        BuildError::NotSeparable { failure, any_order }
+    })?;
 
     // Idle shift: 1 + the largest coordinate magnitude of apexes and passing inputs (an
     // integer, so it stays small).
@@ -178,7 +206,12 @@ pub fn build(data: &Dataset, layers: usize, plan: &Plan) -> Result<Construction,
         }
     }
     for &c in &plan.passing {
-        mom.add_group(stats[c].count, &stats[c].sum, &stats[c].outer, &data.classes[c].target);
+        mom.add_group(
+            stats[c].count,
+            &stats[c].sum,
+            &stats[c].outer,
+            &data.classes[c].target,
+        );
     }
     let fit = mom.affine_fit();
     let output_cumulative = Layer { w: fit.m, b: fit.c };

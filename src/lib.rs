@@ -4,18 +4,19 @@
 
 pub mod arith;
 pub mod cert;
+pub mod certify;
 pub mod checker;
+pub mod cli;
 pub mod cones;
+pub mod construct;
 pub mod data;
+pub mod fastexact;
 pub mod gen;
 pub mod lp;
-pub mod matrix;
-pub mod certify;
-pub mod construct;
 pub mod lsq;
-pub mod network;
-pub mod verify;
-pub mod report;
+pub mod matrix;
 pub mod netio;
+pub mod network;
 pub mod plot;
-pub mod cli;
+pub mod report;
+pub mod verify;

@@ -81,7 +81,9 @@ impl LimitArgs {
 enum Command {
     /// Build and certify the global minimizer, the shallow minimum, the 2^Q − 1
     /// partial-curation candidates and the grouped-curation minima; write certificates.
-    #[command(after_help = "Example:\n  dlgeom-cert verify examples/two_classes.json --layers 4 --out certs/")]
+    #[command(
+        after_help = "Example:\n  dlgeom-cert verify examples/two_classes.json --layers 4 --out certs/"
+    )]
     Verify {
         /// Training data (dlgeom-data/1 JSON, or CSV rows class,x_1,…,x_Q)
         data: PathBuf,
@@ -113,7 +115,9 @@ enum Command {
         limits: LimitArgs,
     },
     /// Independently re-verify a certificate (or every certificate in a folder) against the data.
-    #[command(after_help = "Example:\n  dlgeom-cert check certs/global.json --data examples/two_classes.json --backend num")]
+    #[command(
+        after_help = "Example:\n  dlgeom-cert check certs/global.json --data examples/two_classes.json --backend num"
+    )]
     Check {
         /// Certificate file or folder
         cert: PathBuf,
@@ -149,10 +153,32 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Draw the classes, each layer's cones and apexes and the curated points (Q = 2; a
+    /// projection for Q = 3) as SVG.
+    #[command(
+        after_help = "Example:\n  dlgeom-cert plot examples/two_classes.json --out curation.svg"
+    )]
+    Plot {
+        /// Training data
+        data: PathBuf,
+        /// Output SVG file
+        #[arg(long)]
+        out: PathBuf,
+        /// Hidden layers L (default Q)
+        #[arg(long)]
+        layers: Option<usize>,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Print the JSON Schemas of the data format and the certificate format.
     Schema,
     /// Write clustered data with exact decimal coordinates (class j centred at 10·e_j).
-    #[command(after_help = "Example:\n  dlgeom-cert gen --classes 4 --per-class 100 --spread 1 --seed 1 --out data.json")]
+    #[command(
+        after_help = "Example:\n  dlgeom-cert gen --classes 4 --per-class 100 --spread 1 --seed 1 --out data.json"
+    )]
     Gen {
         /// Number of classes Q
         #[arg(long)]
@@ -218,14 +244,7 @@ fn main() {
             quiet,
             json,
             limits,
-        } => cli::check(
-            &cert,
-            &data,
-            backend.into(),
-            &limits.limits(),
-            quiet,
-            json,
-        ),
+        } => cli::check(&cert, &data, backend.into(), &limits.limits(), quiet, json),
         Command::Reproduce {
             root,
             update,
@@ -233,6 +252,13 @@ fn main() {
             quiet,
         } => cli::reproduce(&root, update, backend.into(), quiet),
         Command::Schema => cli::schema(),
+        Command::Plot {
+            data,
+            out,
+            layers,
+            force,
+            limits,
+        } => cli::plot(&data, layers, &out, force, &limits.limits()),
         Command::Gen {
             classes,
             per_class,

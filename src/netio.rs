@@ -292,7 +292,10 @@ fn network_from_block(block: &J) -> Result<Network, String> {
         .get("hidden_layers")
         .map(|x| json_count(x, "hidden_layers"))
         .transpose()?;
-    let width = block.get("width").map(|x| json_count(x, "width")).transpose()?;
+    let width = block
+        .get("width")
+        .map(|x| json_count(x, "width"))
+        .transpose()?;
     let layers = match block.get("layers") {
         None => return Err("the network block has no \"layers\" array".into()),
         Some(J::Arr(v)) => v,
@@ -542,7 +545,11 @@ fn decode_floats(name: &str, view: &TensorView<'_>) -> Result<Vec<f64>, String> 
             .collect(),
         Dtype::BF16 => data
             .chunks_exact(2)
-            .map(|c| f64::from(f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16)))
+            .map(|c| {
+                f64::from(f32::from_bits(
+                    u32::from(u16::from_le_bytes([c[0], c[1]])) << 16,
+                ))
+            })
             .collect(),
         other => {
             return Err(format!(
@@ -562,7 +569,10 @@ fn parse_tensor_name(name: &str) -> Option<(usize, bool)> {
         "bias" => false,
         _ => return None,
     };
-    if idx.is_empty() || !idx.bytes().all(|b| b.is_ascii_digit()) || (idx.len() > 1 && idx.starts_with('0')) {
+    if idx.is_empty()
+        || !idx.bytes().all(|b| b.is_ascii_digit())
+        || (idx.len() > 1 && idx.starts_with('0'))
+    {
         return None;
     }
     Some((idx.parse().ok()?, is_weight))
@@ -571,7 +581,10 @@ fn parse_tensor_name(name: &str) -> Option<(usize, bool)> {
 fn shape_text(s: &[usize]) -> String {
     format!(
         "[{}]",
-        s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+        s.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -625,7 +638,9 @@ pub fn network_from_safetensors(bytes: &[u8]) -> Result<Network, String> {
         }
     }
     let Some(&last) = found.keys().next_back() else {
-        return Err("the file holds no tensors: expected 0.weight, 0.bias, 2.weight, 2.bias, …".into());
+        return Err(
+            "the file holds no tensors: expected 0.weight, 0.bias, 2.weight, 2.bias, …".into(),
+        );
     };
     if last == 0 {
         return Err(
@@ -658,7 +673,9 @@ pub fn network_from_safetensors(bytes: &[u8]) -> Result<Network, String> {
     let q = match w0.shape() {
         [a, b] if a == b && *a > 0 => *a,
         [a, b] if a == b => {
-            return Err("tensor \"0.weight\" has shape [0, 0]: the width Q must be at least 1".into())
+            return Err(
+                "tensor \"0.weight\" has shape [0, 0]: the width Q must be at least 1".into(),
+            )
         }
         s => {
             return Err(format!(
@@ -787,7 +804,11 @@ pub fn rat_to_f32(r: &Rat) -> f32 {
     let limit = Rat::from_f64_exact(2f64.powi(128)).unwrap_or_default()
         - Rat::from_f64_exact(2f64.powi(103)).unwrap_or_default();
     if r.abs() >= limit {
-        return if neg { f32::NEG_INFINITY } else { f32::INFINITY };
+        return if neg {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        };
     }
     let approx = r.to_f64() as f32;
     let start = if approx.is_infinite() {
@@ -824,7 +845,11 @@ fn state_dict(net: &Network) -> Vec<(String, Vec<usize>, Vec<&Rat>)> {
     let q = net.width();
     let mut v = Vec::with_capacity(2 * net.layers.len());
     for (k, l) in net.layers.iter().enumerate() {
-        v.push((format!("{}.weight", 2 * k), vec![q, q], l.w.data.iter().collect()));
+        v.push((
+            format!("{}.weight", 2 * k),
+            vec![q, q],
+            l.w.data.iter().collect(),
+        ));
         v.push((format!("{}.bias", 2 * k), vec![q], l.b.iter().collect()));
     }
     v
@@ -855,7 +880,11 @@ pub fn to_safetensors(net: &Network, dtype: ExportDtype) -> Vec<u8> {
 /// [`to_safetensors`] with extra metadata entries (e.g. `("source", sha256)`), written after
 /// the standard ones in the given order; an extra key equal to a standard one, or repeated,
 /// is skipped.
-pub fn to_safetensors_with(net: &Network, dtype: ExportDtype, extra: &[(String, String)]) -> Vec<u8> {
+pub fn to_safetensors_with(
+    net: &Network,
+    dtype: ExportDtype,
+    extra: &[(String, String)],
+) -> Vec<u8> {
     let mut meta: Vec<(String, String)> = vec![
         ("format".into(), EXPORT_FORMAT.into()),
         ("hidden_layers".into(), net.hidden().to_string()),
@@ -889,7 +918,11 @@ pub fn to_safetensors_with(net: &Network, dtype: ExportDtype, extra: &[(String, 
             ",{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{start},{}]}}",
             js(&name),
             dtype.name(),
-            shape.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
+            shape
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
             body.len()
         ));
     }
@@ -914,7 +947,7 @@ pub fn to_safetensors_with(net: &Network, dtype: ExportDtype, extra: &[(String, 
 /// use dlgeom_cert::netio::npy_bytes;
 /// let b = npy_bytes(&[2], &[1.0, 0.5]).unwrap();
 /// assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
-/// assert_eq!(b.len(), 64 + 16);
+/// assert_eq!(b.len(), 128 + 16); // header padded to 128 bytes, then 2 × 8 data bytes
 /// ```
 pub fn npy_bytes(shape: &[usize], data: &[f64]) -> Option<Vec<u8>> {
     let n = shape.iter().try_fold(1usize, |a, &x| a.checked_mul(x))?;
@@ -926,7 +959,10 @@ pub fn npy_bytes(shape: &[usize], data: &[f64]) -> Option<Vec<u8>> {
         [a] => format!("({a},)"),
         s => format!(
             "({})",
-            s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+            s.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
@@ -985,8 +1021,8 @@ fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), String
         TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)
-            .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let mut f =
+            fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
         f.write_all(bytes)
             .and_then(|()| f.sync_all())
             .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
@@ -1046,7 +1082,12 @@ pub fn export_paths(out: &Path) -> (PathBuf, PathBuf, PathBuf) {
 /// file's hash it is bound to). Every file is written atomically; nothing is written when a
 /// target exists and `force` is false, or when a weight is too large for `f32`/`f64`.
 /// Returns the written paths in order (f64, f32, then the `.npy` files in layer order).
-pub fn export(cert_or_network_path: &Path, out: &Path, npy: bool, force: bool) -> Result<Vec<PathBuf>, String> {
+pub fn export(
+    cert_or_network_path: &Path,
+    out: &Path,
+    npy: bool,
+    force: bool,
+) -> Result<Vec<PathBuf>, String> {
     let input = cert_or_network_path;
     let bytes = fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let (net, info) = if is_safetensors_path(input) {

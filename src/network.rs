@@ -217,9 +217,19 @@ impl Network {
         let (hs, zs) = forward(&wts, x);
         let mut r = vec![Rat::zero(); q];
         r[o] = Rat::one();
-        let mut grad: Vec<Vec<Rat>> = (0..wts.w.len()).map(|_| vec![Rat::zero(); q * q + q]).collect();
+        let mut grad: Vec<Vec<Rat>> = (0..wts.w.len())
+            .map(|_| vec![Rat::zero(); q * q + q])
+            .collect();
         backward(&wts, &hs, &zs, r, &mut grad);
         grad.into_iter().flatten().collect()
+    }
+
+    /// The exact evaluation: the same [`Evaluation`] as `evaluate::<Rat>`, computed by the
+    /// integer common-denominator fast path [`crate::fastexact::evaluate_exact`].
+    // Integration point (fastexact): exact callers use this; `evaluate` stays the generic
+    // naive reference and the f64 cross-check path.
+    pub fn evaluate_exact(&self, data: &Dataset, norm: Normalisation) -> Evaluation<Rat> {
+        crate::fastexact::evaluate_exact(self, data, norm)
     }
 
     /// Evaluate cost, margin, patterns and (when the margin is `> 0`) the gradient on the
@@ -249,7 +259,11 @@ impl Network {
             zero_seen: bool,
             grad: Vec<Vec<S>>, // per layer: W row-major then b
         }
-        let chunk_size = if S::PARALLEL { CHUNK } else { points.len().max(1) };
+        let chunk_size = if S::PARALLEL {
+            CHUNK
+        } else {
+            points.len().max(1)
+        };
         let parts: Vec<Part<S>> = points
             .par_chunks(chunk_size)
             .map(|chunk| {
@@ -265,7 +279,11 @@ impl Network {
                     let x: Vec<S> = data.classes[j].inputs[i].iter().map(S::from_rat).collect();
                     let (hs, zs) = forward(&wts, &x);
                     let f = &hs[nl];
-                    let r: Vec<S> = f.iter().zip(&targets[j]).map(|(a, b)| S::sub_ref(a, b)).collect();
+                    let r: Vec<S> = f
+                        .iter()
+                        .zip(&targets[j])
+                        .map(|(a, b)| S::sub_ref(a, b))
+                        .collect();
                     for v in &r {
                         part.sse += &S::mul_ref(v, v);
                     }
@@ -281,7 +299,12 @@ impl Network {
                             if better {
                                 part.margin = Some((
                                     a,
-                                    Location { class: j + 1, point: i + 1, layer: l + 1, neuron: m + 1 },
+                                    Location {
+                                        class: j + 1,
+                                        point: i + 1,
+                                        layer: l + 1,
+                                        neuron: m + 1,
+                                    },
                                 ));
                             }
                             if v.sign() == 0 {
@@ -379,7 +402,13 @@ fn forward<S: Scalar>(wts: &Weights<S>, x: &[S]) -> (Vec<Vec<S>>, Vec<Vec<S>>) {
 }
 
 /// Backpropagation of one residual `r`; adds `Σ δ h ᵀ` and `δ` into `grad` (unnormalised).
-fn backward<S: Scalar>(wts: &Weights<S>, hs: &[Vec<S>], zs: &[Vec<S>], r: Vec<S>, grad: &mut [Vec<S>]) {
+fn backward<S: Scalar>(
+    wts: &Weights<S>,
+    hs: &[Vec<S>],
+    zs: &[Vec<S>],
+    r: Vec<S>,
+    grad: &mut [Vec<S>],
+) {
     let q = wts.q;
     let nl = wts.w.len();
     let mut delta = r;
@@ -439,7 +468,10 @@ pub fn cumulative(net: &Network) -> Vec<Layer> {
     for l in &net.layers {
         w = l.w.mul(&w);
         b = crate::matrix::vadd(&l.w.mul_vec(&b), &l.b);
-        out.push(Layer { w: w.clone(), b: b.clone() });
+        out.push(Layer {
+            w: w.clone(),
+            b: b.clone(),
+        });
     }
     out
 }

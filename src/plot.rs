@@ -38,16 +38,19 @@
 //!
 //! **SVG structure** (stable, used by the tests): the shapes and text are drawn with
 //! `plotters` (SVG backend, no font features: text is emitted as `<text>` with
-//! `font-family="sans-serif"`, rendered by the viewer), then grouped by post-processing into
+//! `font-family="sans-serif"`, rendered by the viewer; no system fonts are needed to produce
+//! it), then grouped by post-processing (marker `<text>` elements emitted between the shapes
+//! are replaced by the group tags) into
 //! `<g class="panel" data-layer="ℓ">` (`0` for the data panel) containing
 //! `<g class="title">`, `<g class="axes">`, and where applicable `<g class="cones">` (one
 //! `<polygon>` per non-empty clipped cone, `<g class="cone forward">` /
 //! `<g class="cone backward">`, plus `<g class="cone-lines">`), `<g class="moves">`
 //! (one `<polyline>` per moved point), `<g class="inputs">` (one `<circle>` per input point),
 //! `<g class="curated">` (one hollow `<circle>` per input point), `<g class="apexes">` (one
-//! `<g class="apex" data-apex="j">` per apex shown); after the panels `<g class="legend">`
-//! and optionally `<g class="note">`. Output is deterministic: the same data give the same
-//! bytes.
+//! `<g class="apex" data-apex="j">` per apex shown, the apex of the panel's layer also of
+//! class `current`); after the panels `<g class="legend">`, for `Q = 3` `<g class="view">`
+//! (the projection described in words), and for non-separable data `<g class="note">`.
+//! Output is deterministic: the same data give the same bytes.
 
 use crate::arith::Rat;
 use crate::construct::{build, plans, BuildError, Construction};
@@ -261,10 +264,7 @@ impl View {
         let origin: Vec<f64> = (0..d)
             .map(|i| means.iter().map(|m| m[i]).sum::<f64>() / means.len() as f64)
             .collect();
-        let scale = means
-            .iter()
-            .flatten()
-            .fold(1.0f64, |s, x| s.max(x.abs()));
+        let scale = means.iter().flatten().fold(1.0f64, |s, x| s.max(x.abs()));
         let mut candidates: Vec<Vec<f64>> = means[1..]
             .iter()
             .map(|m| m.iter().zip(&means[0]).map(|(x, y)| x - y).collect())
@@ -444,7 +444,7 @@ impl Scene {
         let mut layer_scenes = Vec::new();
         match build(data, layers, &plans::global(q)) {
             Ok(con) => layer_scenes = layer_scenes_of(data, &con, &view)?,
-            Err(BuildError::NotSeparable(f)) => {
+            Err(BuildError::NotSeparable { failure: f, .. }) => {
                 let remaining: Vec<String> = f
                     .remaining
                     .iter()
@@ -464,9 +464,7 @@ impl Scene {
                 ))
             }
             Err(BuildError::Singular) => {
-                return Err(
-                    "construction defect: a cumulative hidden map is singular".to_string()
-                )
+                return Err("construction defect: a cumulative hidden map is singular".to_string())
             }
         }
 
@@ -591,7 +589,7 @@ const Y_LABEL: u32 = 46;
 const LEGEND_ROW: u32 = 20;
 const LEGEND_FONT: f64 = 12.0;
 /// A rough average glyph width of a 12 px sans-serif font (for laying out the legend only).
-const CHAR_W: f64 = 6.6;
+const CHAR_W: f64 = 6.2;
 
 const FORWARD: RGBColor = RGBColor(0x74, 0xC4, 0x76);
 const BACKWARD: RGBColor = RGBColor(0xFB, 0x6A, 0x4A);
@@ -696,10 +694,7 @@ fn round_font_size(line: &str) -> String {
 }
 
 fn text_style(size: f64, colour: &RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    font(size)
-        .into_font()
-        .color(colour)
-        .pos(Pos::new(h, v))
+    font(size).into_font().color(colour).pos(Pos::new(h, v))
 }
 
 fn render(scene: &Scene, panel: u32) -> Result<String, String> {
@@ -733,7 +728,11 @@ fn render(scene: &Scene, panel: u32) -> Result<String, String> {
         let (top, bottom) = root.split_vertically(panel_h);
         let areas = top.split_evenly((1, n_panels));
         for (p, area) in areas.iter().enumerate() {
-            let layer = if p == 0 { None } else { Some(&scene.layers[p - 1]) };
+            let layer = if p == 0 {
+                None
+            } else {
+                Some(&scene.layers[p - 1])
+            };
             groups.open(
                 &root,
                 &format!("class=\"panel\" id=\"panel-{p}\" data-layer=\"{p}\""),
@@ -769,10 +768,7 @@ fn draw_panel(
     let (title_area, body) = area.split_vertically(TITLE_H);
     let title = match layer {
         None => "data".to_string(),
-        Some(l) => format!(
-            "layer {index}: collapse class {}",
-            scene.names[l.class]
-        ),
+        Some(l) => format!("layer {index}: collapse class {}", scene.names[l.class]),
     };
     groups.open(root, "class=\"title\"")?;
     let (tw, _) = title_area.dim_in_pixel();
@@ -934,26 +930,45 @@ enum Symbol {
     Hollow,
     Apex(RGBColor),
     Swatch(RGBColor),
+    /// No symbol (a plain remark).
+    Blank,
 }
 
-fn legend_items(scene: &Scene) -> Vec<(Symbol, String)> {
-    let mut items: Vec<(Symbol, String)> = scene
+/// A legend entry; `row_start` forces a new row (classes and markers, then the cones).
+struct Item {
+    symbol: Symbol,
+    label: String,
+    row_start: bool,
+}
+
+fn item(symbol: Symbol, label: impl Into<String>, row_start: bool) -> Item {
+    Item {
+        symbol,
+        label: label.into(),
+        row_start,
+    }
+}
+
+fn legend_items(scene: &Scene) -> Vec<Item> {
+    let mut items: Vec<Item> = scene
         .names
         .iter()
         .zip(&scene.colours)
-        .map(|(n, c)| (Symbol::Filled(*c), format!("class {n}")))
+        .map(|(n, c)| item(Symbol::Filled(*c), format!("class {n}"), false))
         .collect();
     if !scene.layers.is_empty() {
-        items.push((Symbol::Hollow, "curated point τ⁽ˡ⁾(x) (hollow)".to_string()));
-        items.push((Symbol::Apex(BLACK), "apex of this layer".to_string()));
-        items.push((Symbol::Apex(EARLIER), "earlier apexes".to_string()));
-        items.push((
+        items.push(item(Symbol::Hollow, "curated point τ⁽ˡ⁾(x)", false));
+        items.push(item(Symbol::Apex(BLACK), "apex of this layer", false));
+        items.push(item(Symbol::Apex(EARLIER), "earlier apexes", false));
+        items.push(item(
             Symbol::Swatch(FORWARD),
-            "forward cone W⁽ˡ⁾x + b⁽ˡ⁾ ≥ 0 (τ = id)".to_string(),
+            "forward cone W⁽ˡ⁾x + b⁽ˡ⁾ ≥ 0 (τ = id there)",
+            true,
         ));
-        items.push((
+        items.push(item(
             Symbol::Swatch(BACKWARD),
-            "backward cone W⁽ˡ⁾x + b⁽ˡ⁾ ≤ 0 (τ = apex)".to_string(),
+            "backward cone W⁽ˡ⁾x + b⁽ˡ⁾ ≤ 0 (τ = apex there)",
+            false,
         ));
         if let Some((a, b)) = scene.idle {
             let which = if a == b {
@@ -961,24 +976,28 @@ fn legend_items(scene: &Scene) -> Vec<(Symbol, String)> {
             } else {
                 format!("layers {a}–{b} idle")
             };
-            items.push((Symbol::Swatch(WHITE), format!("{which}: nothing moves, not drawn")));
+            items.push(item(
+                Symbol::Blank,
+                format!("{which}: nothing moves, not drawn"),
+                false,
+            ));
         }
     }
     items
 }
 
 fn item_width(label: &str) -> f64 {
-    22.0 + CHAR_W * label.chars().count() as f64 + 16.0
+    18.0 + CHAR_W * label.chars().count() as f64 + 22.0
 }
 
 /// Flow layout: rows of item indices fitting into `width`.
-fn layout_legend(items: &[(Symbol, String)], width: u32) -> Vec<Vec<usize>> {
+fn layout_legend(items: &[Item], width: u32) -> Vec<Vec<usize>> {
     let avail = f64::from(width) - 20.0;
     let mut rows: Vec<Vec<usize>> = Vec::new();
     let mut used = f64::INFINITY;
-    for (i, (_, label)) in items.iter().enumerate() {
-        let w = item_width(label);
-        if used + w > avail {
+    for (i, it) in items.iter().enumerate() {
+        let w = item_width(&it.label);
+        if it.row_start || used + w > avail {
             rows.push(Vec::new());
             used = 0.0;
         }
@@ -1022,9 +1041,9 @@ fn draw_legend(
     for row in rows {
         let mut x = 14.0f64;
         for &i in row {
-            let (sym, label) = &items[i];
+            let Item { symbol, label, .. } = &items[i];
             let cx = x as i32 + 6;
-            match sym {
+            match symbol {
                 Symbol::Filled(c) => area.draw(&Circle::new((cx, y), 4, c.mix(0.85).filled())),
                 Symbol::Hollow => area.draw(&Circle::new((cx, y), 6, BLACK.stroke_width(2))),
                 Symbol::Apex(c) => area.draw(&Polygon::new(
@@ -1033,8 +1052,9 @@ fn draw_legend(
                 )),
                 Symbol::Swatch(c) => area.draw(&Rectangle::new(
                     [(cx - 6, y - 6), (cx + 6, y + 6)],
-                    c.mix(if *c == WHITE { 1.0 } else { 0.35 }).filled(),
+                    c.mix(0.35).filled(),
                 )),
+                Symbol::Blank => Ok(()),
             }
             .map_err(de)?;
             area.draw(&Text::new(

@@ -93,7 +93,13 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
     let global = run.get("global");
     match global.map(|e| &e.outcome) {
         Some(Outcome::Built(b)) if b.analysis.verdict == Verdict::GlobalMinimum => {
-            let m = b.analysis.exact.margin.as_ref().map(|m| m.0.canonical()).unwrap_or_default();
+            let m = b
+                .analysis
+                .exact
+                .margin
+                .as_ref()
+                .map(|m| m.0.canonical())
+                .unwrap_or_default();
             claims.push(row(
                 "C1",
                 "certified",
@@ -106,7 +112,11 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
             match deg {
                 Some(d) => {
                     let expected = d.parameters.saturating_sub(q * q);
-                    let flat = if d.flat_direction.is_some() { "an explicit flat line in the output layer verified" } else { "no explicit flat line found" };
+                    let flat = if d.flat_direction.is_some() {
+                        "an explicit flat line in the output layer verified"
+                    } else {
+                        "no explicit flat line found"
+                    };
                     let dim = d.hessian_kernel_dim.unwrap_or(0);
                     claims.push(row(
                         "C2",
@@ -124,7 +134,12 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
                 .configuration
                 .collapse_order
                 .iter()
-                .map(|u| u.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("+"))
+                .map(|u| {
+                    u.iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join("+")
+                })
                 .collect();
             claims.push(row(
                 "C4",
@@ -139,16 +154,39 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
             claims.push(row(
                 "C1",
                 "not-certified",
-                format!("the constructed global candidate has verdict {}", b.analysis.verdict.name()),
+                format!(
+                    "the constructed global candidate has verdict {}",
+                    b.analysis.verdict.name()
+                ),
             ));
-            claims.push(row("C2", "not-applicable", "no certified global minimizer".into()));
-            claims.push(row("C4", "not-applicable", "no certified global minimizer".into()));
+            claims.push(row(
+                "C2",
+                "not-applicable",
+                "no certified global minimizer".into(),
+            ));
+            claims.push(row(
+                "C4",
+                "not-applicable",
+                "no certified global minimizer".into(),
+            ));
         }
         Some(Outcome::Infeasible(why)) => {
-            let status = if run.layers < q { "not-applicable" } else { "not-certified" };
+            let status = if run.layers < q {
+                "not-applicable"
+            } else {
+                "not-certified"
+            };
             claims.push(row("C1", status, why.clone()));
-            claims.push(row("C2", "not-applicable", "no global minimizer constructed".into()));
-            claims.push(row("C4", "not-applicable", "no global minimizer constructed".into()));
+            claims.push(row(
+                "C2",
+                "not-applicable",
+                "no global minimizer constructed".into(),
+            ));
+            claims.push(row(
+                "C4",
+                "not-applicable",
+                "no global minimizer constructed".into(),
+            ));
         }
         None => {}
     }
@@ -245,7 +283,12 @@ pub fn render(s: &Summary) -> String {
         s.classes, s.points, s.hidden_layers, s.data_sha256_bytes
     ));
     for c in &s.claims {
-        out.push_str(&format!("{:<3} {:<15} {}\n", c.claim, c.status.to_uppercase(), c.detail));
+        out.push_str(&format!(
+            "{:<3} {:<15} {}\n",
+            c.claim,
+            c.status.to_uppercase(),
+            c.detail
+        ));
     }
     out.push_str("\nConfigurations (exact costs):\n");
     for c in &s.configurations {
@@ -265,6 +308,9 @@ fn shorten(s: &str) -> String {
         s.to_string()
     } else {
         let approx = Rat::parse(s).map(|r| r.to_f64()).unwrap_or(f64::NAN);
-        format!("≈ {approx:.6e} ({} characters exact, in the certificate)", s.len())
+        format!(
+            "≈ {approx:.6e} ({} characters exact, in the certificate)",
+            s.len()
+        )
     }
 }

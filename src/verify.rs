@@ -78,11 +78,26 @@ pub fn all_plans(q: usize, partition_limit: usize) -> Vec<Plan> {
 
 /// Run every family on `data`.
 pub fn run(data: &Dataset, opts: &Options) -> Run {
+    run_with_progress(data, opts, &|_, _| {})
+}
+
+/// [`run`], calling `progress(done, total)` after each configuration. Configurations run in
+/// parallel; the result keeps the fixed plan order, so output does not depend on threads.
+pub fn run_with_progress(
+    data: &Dataset,
+    opts: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Run {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let plans = all_plans(data.q, opts.partition_limit);
+    let total = plans.len();
+    let done = AtomicUsize::new(0);
     let entries = plans
-        .into_iter()
+        .into_par_iter()
         .map(|plan| {
             let outcome = run_plan(data, opts, &plan);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Entry { plan, outcome }
         })
         .collect();
@@ -130,13 +145,21 @@ pub fn describe_build_error(e: &BuildError, plan: &Plan, data: &Dataset) -> Stri
         BuildError::TooFewLayers { units, layers } => format!(
             "needs {units} hidden layers to collapse {units} units, only {layers} available (use --layers)"
         ),
-        BuildError::NotSeparable(f) => {
+        BuildError::NotSeparable { failure: f, any_order } => {
             let rem: Vec<String> = f.remaining.iter().map(|&u| unit(u)).collect();
-            format!(
-                "not sequentially cone-separable: at step {} none of [{}] can be strictly separated from the points that must pass (the convex hulls meet: exact witnesses)",
-                f.step,
-                rem.join("; ")
-            )
+            if *any_order {
+                format!(
+                    "not sequentially cone-separable in any order: at step {} each of [{}] has a convex hull meeting that of the other remaining points (exact hull-intersection witnesses among data points)",
+                    f.step,
+                    rem.join("; ")
+                )
+            } else {
+                format!(
+                    "cone separation failed at step {} for [{}]: the exact witnesses involve earlier apexes, so only this greedy order with these apexes is refuted, not every order",
+                    f.step,
+                    rem.join("; ")
+                )
+            }
         }
         BuildError::Singular => "a cumulative hidden map was singular".to_string(),
     }
@@ -240,23 +263,30 @@ pub fn claims_and_float(
     let f = &analysis.float;
     let float = FloatRecord {
         non_normative: true,
-        cost_f64: f.cost,
-        max_abs_gradient_f64: f.max_abs_gradient,
-        max_abs_output_error: f.max_abs_output_error,
-        margin_f64: f.margin,
+        cost_f64: Some(f.cost).filter(|x| x.is_finite()),
+        max_abs_gradient_f64: f.max_abs_gradient.filter(|x| x.is_finite()),
+        max_abs_output_error: Some(f.max_abs_output_error).filter(|x| x.is_finite()),
+        margin_f64: f.margin.filter(|x| x.is_finite()),
     };
     (claims, float)
 }
 
 /// Degeneracy block for a certified minimum: `rank J`, the Hessian kernel at zero residual,
 /// and an output-layer flat line verified at `t = 1, 2, 3`.
-pub fn degeneracy(net: &Network, data: &Dataset, analysis: &Analysis, curated: &[Vec<Rat>], norm: Normalisation) -> DegeneracyRecord {
+pub fn degeneracy(
+    net: &Network,
+    data: &Dataset,
+    analysis: &Analysis,
+    curated: &[Vec<Rat>],
+    norm: Normalisation,
+) -> DegeneracyRecord {
     let k = net.param_count();
     let rank = jacobian_rank(net, data, &analysis.exact.patterns);
     let flat = output_flat_direction(net, curated).and_then(|d| {
         let samples: Vec<Rat> = (1..=3).map(Rat::from_i64).collect();
         let ok = samples.iter().all(|t| {
-            let e: crate::network::Evaluation<Rat> = net.step(&d, t).evaluate(data, norm);
+            // fastexact integration: integer common-denominator path, identical results.
+            let e: crate::network::Evaluation<Rat> = net.step(&d, t).evaluate_exact(data, norm);
             e.cost == analysis.exact.cost
         });
         ok.then(|| FlatRecord {
@@ -275,9 +305,17 @@ pub fn degeneracy(net: &Network, data: &Dataset, analysis: &Analysis, curated: &
 }
 
 /// The certificate of one construction.
-pub fn certificate(data: &Dataset, opts: &Options, c: &Construction, analysis: &Analysis) -> Certificate {
+pub fn certificate(
+    data: &Dataset,
+    opts: &Options,
+    c: &Construction,
+    analysis: &Analysis,
+) -> Certificate {
     let net = &c.network;
-    let minimum = matches!(analysis.verdict, Verdict::GlobalMinimum | Verdict::LocalMinimum);
+    let minimum = matches!(
+        analysis.verdict,
+        Verdict::GlobalMinimum | Verdict::LocalMinimum
+    );
     let degeneracy = minimum.then(|| {
         // Curated points after the last hidden layer: apexes and passing inputs.
         let mut curated: Vec<Vec<Rat>> = c.cones.iter().map(|k| k.apex.clone()).collect();
@@ -299,7 +337,11 @@ pub fn certificate(data: &Dataset, opts: &Options, c: &Construction, analysis: &
         configuration: Configuration {
             id: c.plan.id(),
             family: c.plan.family.name().to_string(),
-            collapse_order: c.cones.iter().map(|k| one_based(&c.plan.units[k.unit])).collect(),
+            collapse_order: c
+                .cones
+                .iter()
+                .map(|k| one_based(&c.plan.units[k.unit]))
+                .collect(),
             passing: one_based(&c.plan.passing),
             cones: c
                 .cones
@@ -370,7 +412,10 @@ impl Run {
             .iter()
             .filter_map(|e| match &e.outcome {
                 Outcome::Built(b)
-                    if matches!(b.analysis.verdict, Verdict::GlobalMinimum | Verdict::LocalMinimum) =>
+                    if matches!(
+                        b.analysis.verdict,
+                        Verdict::GlobalMinimum | Verdict::LocalMinimum
+                    ) =>
                 {
                     Some((e.plan.id(), b.analysis.exact.cost.clone()))
                 }

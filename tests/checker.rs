@@ -171,6 +171,11 @@ fn leaf_mutations(v: &Value) -> Vec<Value> {
                 ));
             } else {
                 out.push(format!("{s}x"));
+                match s.as_str() {
+                    "1/(2N)" => out.push("1/N".into()),
+                    "1/N" => out.push("1/(2N)".into()),
+                    _ => {}
+                }
                 let first = s.chars().next().unwrap_or('a');
                 let repl = match first {
                     '0' => '1',
@@ -252,8 +257,14 @@ fn apply(root: &Value, m: &Mutation) -> Value {
 /// Mutations that leave a true certificate: removing an optional witness block (`descent`,
 /// `flat_direction`: the certificate then claims less), or moving a flat-line sample `t` to
 /// another value while the samples stay 3 distinct nonzero numbers (the same proof at other
-/// points). These must be *accepted*; they are counted separately.
+/// points), or swapping the normalisation of a zero-cost certificate (every claim is the
+/// same under `1/N` and `1/(2N)` when the cost is 0). These must be *accepted*; they are
+/// counted separately.
 fn still_valid(root: &Value, m: &Mutation) -> bool {
+    if m.path == ".data.normalisation changed" && root["claims"]["cost"] == "0" {
+        let v = m.value.as_str().unwrap_or_default();
+        return v == "1/N" || v == "1/(2N)";
+    }
     if m.path.ends_with("remove descent") || m.path.ends_with("remove flat_direction") {
         return true;
     }
@@ -564,9 +575,9 @@ fn hand_built(d: &Dataset) -> Certificate {
         },
         float_check: FloatRecord {
             non_normative: true,
-            cost_f64: 0.0,
+            cost_f64: Some(0.0),
             max_abs_gradient_f64: Some(0.0),
-            max_abs_output_error: 0.0,
+            max_abs_output_error: Some(0.0),
             margin_f64: Some(3.0),
         },
     }
@@ -614,8 +625,40 @@ fn hand_built_certificate() {
     wrong.claims.pattern_region.as_mut().unwrap().gap = "1/2".into();
     wrong.claims.pattern_region.as_mut().unwrap().certified = false;
     wrong.claims.max_weight_bits = 2;
-    wrong.float_check.cost_f64 = 0.5;
+    wrong.float_check.cost_f64 = Some(0.5);
     wrong.float_check.max_abs_gradient_f64 = Some(4.0);
     let r = both(&wrong, &d);
     assert!(r.accepted(), "{r}");
+}
+
+/// The float block is read bit-exactly (through `serde_json::Value` and `str::parse`), for
+/// random bit patterns and awkward values (subnormals, extremes, halfway-looking decimals).
+#[test]
+fn floats_are_read_exactly() {
+    let d = data(SMALL);
+    let mut c = certificates(&d, 2, Normalisation::HalfMean).remove(0);
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut values = vec![
+        5e-324,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        0.1 + 0.2,
+        1e23,
+        8.98846567431158e307,
+    ];
+    for _ in 0..3000 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        values.push(f64::from_bits(seed));
+    }
+    for x in values.into_iter().filter(|x| x.is_finite()) {
+        c.float_check.cost_f64 = Some(x);
+        let back = parse_certificate(&c.to_json()).expect("parses");
+        assert_eq!(
+            back.float_check.cost_f64.map(f64::to_bits),
+            Some(x.to_bits()),
+            "{x:e}"
+        );
+    }
 }

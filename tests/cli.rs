@@ -27,7 +27,12 @@ fn tmpdir(name: &str) -> std::path::PathBuf {
 #[test]
 fn verify_prints_verdicts_and_writes_checked_certificates() {
     let out = tmpdir("verify");
-    let o = run(&["verify", "examples/three_classes.json", "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "verify",
+        "examples/three_classes.json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let so = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{so}\n{}", text(&o.stderr));
     assert!(so.contains("C1  CERTIFIED"), "{so}");
@@ -35,21 +40,45 @@ fn verify_prints_verdicts_and_writes_checked_certificates() {
     assert!(so.contains("C4  CERTIFIED"), "{so}");
     assert!(out.join("global.json").exists() && out.join("summary.json").exists());
     // Refuses to overwrite without --force.
-    let o = run(&["verify", "examples/three_classes.json", "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "verify",
+        "examples/three_classes.json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--force"));
     // Both backends accept every certificate.
     for backend in ["malachite", "num"] {
-        let o = run(&["check", out.to_str().unwrap(), "--data", "examples/three_classes.json", "--backend", backend]);
+        let o = run(&[
+            "check",
+            out.to_str().unwrap(),
+            "--data",
+            "examples/three_classes.json",
+            "--backend",
+            backend,
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
         assert!(!text(&o.stdout).contains("REJECTED"));
     }
     // The wrong data is rejected.
-    let o = run(&["check", out.join("global.json").to_str().unwrap(), "--data", "examples/two_classes.json"]);
+    let o = run(&[
+        "check",
+        out.join("global.json").to_str().unwrap(),
+        "--data",
+        "examples/two_classes.json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("sha256"));
     // --json summary is machine-readable.
-    let o = run(&["verify", "examples/two_classes.json", "--out", out.to_str().unwrap(), "--force", "--json"]);
+    let o = run(&[
+        "verify",
+        "examples/two_classes.json",
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json summary");
     assert_eq!(v["format"], "dlgeom-summary/1");
     let _ = std::fs::remove_dir_all(&out);
@@ -58,10 +87,18 @@ fn verify_prints_verdicts_and_writes_checked_certificates() {
 #[test]
 fn non_separable_data_exits_1_and_writes_no_global_certificate() {
     let out = tmpdir("xor");
-    let o = run(&["verify", "examples/xor_not_separable.json", "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "verify",
+        "examples/xor_not_separable.json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let so = text(&o.stdout);
-    assert!(so.contains("C1  NOT-CERTIFIED") && so.contains("at step 1"), "{so}");
+    assert!(
+        so.contains("C1  NOT-CERTIFIED") && so.contains("at step 1"),
+        "{so}"
+    );
     assert!(!out.join("global.json").exists());
     assert!(out.join("shallow.json").exists());
     let _ = std::fs::remove_dir_all(&out);
@@ -78,9 +115,15 @@ fn bad_inputs_exit_2_with_the_place_and_never_panic() {
         let o = run(&["verify", &path, "--out", out.to_str().unwrap()]);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{file}: {err}");
-        assert!(err.contains(expected), "{file}: expected {expected:?} in {err:?}");
+        assert!(
+            err.contains(expected),
+            "{file}: expected {expected:?} in {err:?}"
+        );
         assert!(!err.contains("panicked"), "{file}: {err}");
-        assert!(std::fs::read_dir(&out).unwrap().next().is_none(), "{file}: nothing written");
+        assert!(
+            std::fs::read_dir(&out).unwrap().next().is_none(),
+            "{file}: nothing written"
+        );
         n += 1;
     }
     assert!(n >= 30, "corpus has {n} files");
@@ -90,14 +133,24 @@ fn bad_inputs_exit_2_with_the_place_and_never_panic() {
     assert!(text(&o.stderr).contains("no/such/file.json"));
     let o = run(&["verify"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = run(&["verify", "examples/two_classes.json", "--layers", "0", "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "verify",
+        "examples/two_classes.json",
+        "--layers",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
 fn archived_certificates_reproduce_with_both_backends() {
-    for backend in [dlgeom_cert::checker::Backend::Malachite, dlgeom_cert::checker::Backend::Num] {
+    for backend in [
+        dlgeom_cert::checker::Backend::Malachite,
+        dlgeom_cert::checker::Backend::Num,
+    ] {
         let o = dlgeom_cert::cli::reproduce(Path::new("."), false, backend, true);
         assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
         assert!(o.stdout.contains("byte-identical"));
@@ -119,14 +172,40 @@ fn schema_and_help() {
 
 #[test]
 fn gen_is_deterministic_and_verifiable() {
-    let a = run(&["gen", "--classes", "3", "--per-class", "7", "--spread", "1/2", "--seed", "9"]);
-    let b = run(&["gen", "--classes", "3", "--per-class", "7", "--spread", "1/2", "--seed", "9"]);
+    let a = run(&[
+        "gen",
+        "--classes",
+        "3",
+        "--per-class",
+        "7",
+        "--spread",
+        "1/2",
+        "--seed",
+        "9",
+    ]);
+    let b = run(&[
+        "gen",
+        "--classes",
+        "3",
+        "--per-class",
+        "7",
+        "--spread",
+        "1/2",
+        "--seed",
+        "9",
+    ]);
     assert_eq!(a.status.code(), Some(0));
     assert_eq!(a.stdout, b.stdout);
     let d = tmpdir("gen");
     let f = d.join("g.json");
     std::fs::write(&f, &a.stdout).unwrap();
-    let o = run(&["verify", f.to_str().unwrap(), "--out", d.join("c").to_str().unwrap(), "--quiet"]);
+    let o = run(&[
+        "verify",
+        f.to_str().unwrap(),
+        "--out",
+        d.join("c").to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("C1 certified"));
     let o = run(&["gen", "--classes", "0", "--per-class", "3"]);

@@ -147,10 +147,7 @@ fn two_classes_panels_titles_markers_cones_apexes() {
             "the lines (W x + b)_m = 0, m = 1, 2"
         );
         // layer l collapses one class of 6 points: 6 displacement segments
-        assert_eq!(
-            elements(group(*p, "moves").unwrap(), "polyline").len(),
-            6
-        );
+        assert_eq!(elements(group(*p, "moves").unwrap(), "polyline").len(), 6);
         // apexes a_1..a_l, the last one current
         let apexes = groups(group(*p, "apexes").unwrap(), "apex");
         assert_eq!(apexes.len(), l, "panel {l}: apex markers");
@@ -188,7 +185,12 @@ fn two_classes_curation_positions() {
     };
     let a1 = apex(ps[1], 0);
     let a2 = apex(ps[2], 1);
-    assert_eq!(apex(ps[2], 0), a1, "a₁ is drawn at the same place in panel 2");
+    // panels are 380 px wide, with the same data box
+    assert_eq!(
+        apex(ps[2], 0),
+        (a1.0 + 380, a1.1),
+        "a₁ is drawn at the same place in panel 2"
+    );
     assert_ne!(a1, a2);
 
     let inputs_b = by_colour(group(ps[1], "inputs").unwrap(), "fill", ORANGE);
@@ -198,7 +200,7 @@ fn two_classes_curation_positions() {
     assert_eq!(by_colour(cur, "stroke", ORANGE), inputs_b);
     // layer 2
     let cur = group(ps[2], "curated").unwrap();
-    assert_eq!(by_colour(cur, "stroke", BLUE), vec![a1; 6]);
+    assert_eq!(by_colour(cur, "stroke", BLUE), vec![apex(ps[2], 0); 6]);
     assert_eq!(by_colour(cur, "stroke", ORANGE), vec![a2; 6]);
 }
 
@@ -209,7 +211,10 @@ fn three_classes_projection_is_valid_svg() {
     assert!(doc.root_element().has_tag_name("svg"));
     let ps = panels(&doc);
     assert_eq!(ps.len(), 4);
-    assert_eq!(text_of(group(ps[1], "title").unwrap()), "layer 1: collapse class red");
+    assert_eq!(
+        text_of(group(ps[1], "title").unwrap()),
+        "layer 1: collapse class red"
+    );
     for (l, p) in ps.iter().enumerate() {
         assert_eq!(elements(group(*p, "inputs").unwrap(), "circle").len(), 15);
         if l > 0 {
@@ -219,7 +224,10 @@ fn three_classes_projection_is_valid_svg() {
         }
     }
     let view = text_of(group(doc.root_element(), "view").unwrap());
-    assert!(view.contains("plane through the three class means"), "{view}");
+    assert!(
+        view.contains("plane through the three class means"),
+        "{view}"
+    );
 }
 
 #[test]
@@ -290,14 +298,21 @@ fn hostile_class_names_stay_valid_xml() {
     };
     let d = Dataset::from_classes(vec![
         class("<&\"'>\u{1}grp:close\n", ["10", "0"], ["9", "1"]),
-        class("\u{1}grp:open:0 and a very long name indeed", ["0", "10"], ["1", "9"]),
+        class(
+            "\u{1}grp:open:0 and a very long name indeed",
+            ["0", "10"],
+            ["1", "9"],
+        ),
     ])
     .unwrap();
     let svg = plot_svg(&d, 2).unwrap();
     let doc = Document::parse(&svg).expect("well-formed XML");
     assert_eq!(panels(&doc).len(), 3);
     let title = text_of(group(panels(&doc)[1], "title").unwrap());
-    assert!(title.starts_with("layer 1: collapse class <&\"'>"), "{title}");
+    assert!(
+        title.starts_with("layer 1: collapse class <&\"'>"),
+        "{title}"
+    );
     assert!(!svg.contains('\u{1}'));
 }
 
@@ -309,4 +324,25 @@ fn larger_panels_scale_the_document() {
     let svg = plot_svg_with(&d, &o).unwrap();
     let doc = Document::parse(&svg).unwrap();
     assert_eq!(doc.root_element().attribute("width"), Some("1500"));
+}
+
+/// Writes the pictures of the bundled examples to `$DLGEOM_PLOT_DIR` (default: the system
+/// temporary directory) for looking at them: `cargo test --test plot -- --ignored`.
+#[test]
+#[ignore]
+fn write_example_pictures() {
+    let dir = std::env::var_os("DLGEOM_PLOT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    for (name, l) in [
+        ("two_classes.json", 2),
+        ("three_classes.json", 3),
+        ("xor_not_separable.json", 2),
+        ("iris3.json", 3),
+    ] {
+        let svg = plot_svg(&load(name), l).unwrap();
+        let out = dir.join(format!("plot_{}.svg", name.trim_end_matches(".json")));
+        std::fs::write(&out, svg).unwrap();
+        eprintln!("wrote {}", out.display());
+    }
 }

@@ -11,6 +11,11 @@ type Res = Result<(), String>;
 type Out = Result<String, String>;
 type Mat<N> = Vec<Vec<N>>;
 
+/// `return Err(format!(…))`.
+macro_rules! fail {
+    ($($t:tt)*) => { return Err(format!($($t)*)) };
+}
+
 /// Weights `w[ℓ][m][k]`, `b[ℓ][m]` of the `L + 1` layers.
 struct Net<N> {
     q: usize,
@@ -43,24 +48,20 @@ struct Eval<N> {
     grad: Option<Vec<N>>,
 }
 
+/// The claimed text parses canonically to the recomputed value.
 fn same<N: Num>(path: &str, claimed: &str, value: &N) -> Res {
     match N::parse(claimed) {
-        Err(e) => Err(format!("{path}: {e}")),
+        Err(e) => fail!("{path}: {e}"),
         Ok(c) if &c == value => Ok(()),
-        Ok(_) => Err(format!(
-            "{path}: claimed {claimed}, recomputed {}",
-            value.text()
-        )),
+        Ok(_) => fail!("{path}: claimed {claimed}, recomputed {}", value.text()),
     }
 }
 
 fn eq<T: PartialEq + Debug>(path: &str, claimed: T, recomputed: T) -> Res {
-    if claimed == recomputed {
-        return Ok(());
+    if claimed != recomputed {
+        fail!("{path}: claimed {claimed:?}, recomputed {recomputed:?}");
     }
-    Err(format!(
-        "{path}: claimed {claimed:?}, recomputed {recomputed:?}"
-    ))
+    Ok(())
 }
 
 fn parse_vec<N: Num>(path: &str, v: &[String], len: usize) -> Result<Vec<N>, String> {
@@ -76,23 +77,27 @@ fn ratio<N: Num>(x: &N, num: usize, den: usize) -> N {
 }
 
 fn dot<N: Num>(a: &[N], b: &[N]) -> N {
-    a.iter()
-        .zip(b)
-        .fold(N::zero(), |s, (x, y)| s.add(&x.mul(y)))
+    let mut s = N::zero();
+    for (x, y) in a.iter().zip(b) {
+        s = s.add(&x.mul(y));
+    }
+    s
 }
 
 /// `W x + b`.
 fn affine<N: Num>(w: &[Vec<N>], x: &[N], b: &[N]) -> Vec<N> {
-    w.iter()
-        .zip(b)
-        .map(|(row, bm)| bm.add(&dot(row, x)))
-        .collect()
+    w.iter().zip(b).map(|(r, bm)| bm.add(&dot(r, x))).collect()
 }
 
 fn unit<N: Num>(q: usize, o: usize) -> Vec<N> {
-    (0..q)
-        .map(|j| if j == o { N::one() } else { N::zero() })
-        .collect()
+    let mut v = vec![N::zero(); q];
+    v[o] = N::one();
+    v
+}
+
+fn relu<N: Num>(v: &[N]) -> Vec<N> {
+    let r = |t: &N| if t.sign() > 0 { t.clone() } else { N::zero() };
+    v.iter().map(r).collect()
 }
 
 impl<N: Num> Net<N> {
@@ -110,13 +115,13 @@ impl<N: Num> Net<N> {
     }
     /// `θ + t d`.
     fn step(&self, d: &[N], t: &N) -> Net<N> {
+        let (q, mut w, mut b) = (self.q, Vec::new(), Vec::new());
         let theta: Vec<N> = self
             .flatten()
             .iter()
             .zip(d)
             .map(|(x, y)| x.add(&y.mul(t)))
             .collect();
-        let (q, mut w, mut b) = (self.q, Vec::new(), Vec::new());
         for c in theta.chunks(self.per_layer()) {
             w.push(c[..q * q].chunks(q).map(<[N]>::to_vec).collect());
             b.push(c[q * q..].to_vec());
@@ -127,11 +132,7 @@ impl<N: Num> Net<N> {
         let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
         for (w, b) in self.w.iter().zip(&self.b) {
             let v = affine(w, &h[h.len() - 1], b);
-            h.push(
-                v.iter()
-                    .map(|t| if t.sign() > 0 { t.clone() } else { N::zero() })
-                    .collect(),
-            );
+            h.push(relu(&v));
             z.push(v);
         }
         h.pop();
@@ -153,13 +154,10 @@ impl<N: Num> Net<N> {
                 break;
             }
             let mut next = vec![N::zero(); q];
-            for (k, nk) in next
-                .iter_mut()
-                .enumerate()
-                .filter(|(k, _)| t.z[l - 1][*k].sign() > 0)
-            {
-                for (row, dm) in self.w[l].iter().zip(&delta) {
-                    *nk = nk.add(&row[k].mul(dm));
+            for (k, nk) in next.iter_mut().enumerate() {
+                if t.z[l - 1][k].sign() > 0 {
+                    let col: Vec<N> = self.w[l].iter().map(|r| r[k].clone()).collect();
+                    *nk = dot(&col, &delta);
                 }
             }
             delta = next;
@@ -169,9 +167,8 @@ impl<N: Num> Net<N> {
         let (mut sse, mut best, mut traces) = (N::zero(), None, Vec::new());
         for p in pts {
             let t = self.forward(&p.x);
-            for (f, y) in t.f.iter().zip(&p.y) {
-                sse = sse.add(&f.sub(y).mul(&f.sub(y)));
-            }
+            let r: Vec<N> = t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)).collect();
+            sse = sse.add(&dot(&r, &r));
             for (l, z) in t.z.iter().enumerate() {
                 for (m, v) in z.iter().enumerate() {
                     let a = v.abs();
@@ -187,17 +184,12 @@ impl<N: Num> Net<N> {
         let grad = (want_grad && margin.sign() > 0).then(|| {
             let mut g = vec![N::zero(); self.w.len() * self.per_layer()];
             for (t, p) in traces.iter().zip(pts) {
-                self.backward(
-                    t,
-                    t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)).collect(),
-                    &mut g,
-                );
+                let r = t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y));
+                self.backward(t, r.collect(), &mut g);
             }
-            g.iter()
-                .map(|x| ratio(x, if half { 1 } else { 2 }, n))
-                .collect()
+            g.iter().map(|x| ratio(x, 2 - half as usize, n)).collect()
         });
-        let cost = ratio(&sse, 1, if half { 2 * n } else { n });
+        let cost = ratio(&sse, 1, n * (1 + half as usize));
         Eval {
             traces,
             cost,
@@ -236,12 +228,12 @@ struct Moments<N> {
 
 impl<N: Num> Moments<N> {
     fn new(q: usize) -> Self {
-        let z = |c| vec![vec![N::zero(); c]; q + 1];
+        let (z, t) = (|c| vec![vec![N::zero(); c]; q + 1], N::zero());
         Moments {
             n: 0,
             g: z(q + 1),
             r: z(q),
-            t: N::zero(),
+            t,
             sy: vec![N::zero(); q],
         }
     }
@@ -266,12 +258,8 @@ impl<N: Num> Moments<N> {
             return Ok(self.t.sub(&ratio(&dot(&self.sy, &self.sy), 1, self.n)));
         }
         let d = self.g.len();
-        let mut a: Mat<N> = self
-            .g
-            .iter()
-            .zip(&self.r)
-            .map(|(g, r)| [&g[..], r].concat())
-            .collect();
+        let rows = self.g.iter().zip(&self.r);
+        let mut a: Mat<N> = rows.map(|(g, r)| [&g[..], r].concat()).collect();
         let mut pivots = Vec::new();
         for col in 0..d {
             let row = pivots.len();
@@ -282,34 +270,33 @@ impl<N: Num> Moments<N> {
             let inv = N::one().div(&a[row][col]).unwrap_or_else(N::zero);
             a[row] = a[row].iter().map(|x| x.mul(&inv)).collect();
             let prow = a[row].clone();
-            for (_, ri) in a.iter_mut().enumerate().filter(|(i, _)| *i != row) {
+            for (i, ri) in a.iter_mut().enumerate() {
                 let f = ri[col].clone();
-                ri.iter_mut()
-                    .zip(&prow)
-                    .for_each(|(x, y)| *x = x.sub(&f.mul(y)));
+                if i != row && !f.is_zero() {
+                    ri.iter_mut()
+                        .zip(&prow)
+                        .for_each(|(x, y)| *x = x.sub(&f.mul(y)));
+                }
             }
             pivots.push(col);
         }
         if a[pivots.len()..]
             .iter()
-            .flat_map(|r| &r[d..])
-            .any(|x| !x.is_zero())
+            .any(|r| r[d..].iter().any(|x| !x.is_zero()))
         {
-            return Err("normal equations G Z = R inconsistent (impossible)".into());
+            fail!("normal equations G Z = R inconsistent (impossible)");
         }
-        let explained = pivots
-            .iter()
-            .zip(&a)
-            .map(|(&c, row)| dot(&self.r[c], &row[d..]));
-        Ok(explained.fold(self.t.clone(), |s, e| s.sub(&e)))
+        let mut sse = self.t.clone();
+        for (&c, row) in pivots.iter().zip(&a) {
+            sse = sse.sub(&dot(&self.r[c], &row[d..]));
+        }
+        Ok(sse)
     }
 }
 
 fn pattern<N: Num>(t: &Trace<N>) -> String {
-    t.z.iter()
-        .flatten()
-        .map(|v| if v.sign() > 0 { '1' } else { '0' })
-        .collect()
+    let bit = |v: &N| if v.sign() > 0 { '1' } else { '0' };
+    t.z.iter().flatten().map(bit).collect()
 }
 
 /// Run every check; stops early only when the data, normalisation or network cannot be read.
@@ -332,12 +319,13 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         Ok(format!("L = {}, Q = {}", net.w.len() - 1, net.q)),
     );
     let ev = net.evaluate(&pts, half, true);
+    let cl = &c.claims;
     let x = Ctx {
         net,
         pts,
         ev,
         half,
-        cl: &c.claims,
+        cl,
     };
     rep.add("claims.evaluation", x.evaluation());
     let positive = x.ev.margin.sign() > 0;
@@ -352,27 +340,23 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         _ if gap.as_ref().is_some_and(N::is_zero) => "local-minimum",
         _ => "critical-point-not-certified",
     };
-    let v = eq("claims.verdict", c.claims.verdict.as_str(), verdict);
+    let v = eq("claims.verdict", cl.verdict.as_str(), verdict);
     rep.add("claims.verdict", v.map(|_| verdict.to_string()));
-    rep.add(
-        "claims.degeneracy",
-        x.degeneracy(matches!(verdict, "global-minimum" | "local-minimum")),
-    );
+    let minimum = matches!(verdict, "global-minimum" | "local-minimum");
+    rep.add("claims.degeneracy", x.degeneracy(minimum));
     rep.add("claims.descent", x.descent(verdict));
     rep.add("configuration", x.configuration(&c.configuration));
-    let f64s = |v: &[N]| v.iter().map(N::to_f64).collect::<Vec<f64>>();
+    let f64s = |v: &Vec<N>| v.iter().map(N::to_f64).collect::<Vec<f64>>();
     let exact_f: Vec<Vec<f64>> = x.ev.traces.iter().map(|t| f64s(&t.f)).collect();
     let w: Vec<Vec<Vec<f64>>> = x
         .net
         .w
         .iter()
-        .map(|w| w.iter().map(|r| f64s(r)).collect())
+        .map(|w| w.iter().map(f64s).collect())
         .collect();
-    let b: Vec<Vec<f64>> = x.net.b.iter().map(|b| f64s(b)).collect();
-    rep.add(
-        "float_check",
-        float::compare(&c.float_check, (&w, &b), data, half, &exact_f),
-    );
+    let b: Vec<Vec<f64>> = x.net.b.iter().map(f64s).collect();
+    let fl = float::compare(&c.float_check, (&w, &b), data, half, &exact_f);
+    rep.add("float_check", fl);
     rep
 }
 
@@ -380,15 +364,19 @@ fn header(c: &Certificate) -> Out {
     eq("format", c.format.as_str(), FORMAT)?;
     eq("tool.name", c.tool.name.as_str(), "dlgeom-cert")?;
     if c.tool.version.is_empty() {
-        return Err("tool.version: empty".into());
+        fail!("tool.version: empty");
     }
     eq("source", c.source.as_str(), SOURCE)?;
     Ok(format!("{FORMAT}, {} {}", c.tool.name, c.tool.version))
 }
 
 fn binding(c: &Certificate, data: &Dataset) -> Out {
-    let d = &c.data;
-    let diffs: Vec<String> = [
+    let (d, n) = (&c.data, data.n());
+    let norm = match d.normalisation.as_str() {
+        "1/(2N)" | "1/N" => Ok(()),
+        o => Err(format!("data.normalisation: unknown {o:?}")),
+    };
+    let checks = [
         eq("data.sha256_bytes", &d.sha256_bytes, &data.sha256_bytes),
         eq(
             "data.sha256_canonical",
@@ -396,34 +384,22 @@ fn binding(c: &Certificate, data: &Dataset) -> Out {
             &data.sha256_canonical,
         ),
         eq("data.classes", d.classes, data.q),
-        eq("data.points", d.points, data.n()),
+        eq("data.points", d.points, n),
         eq("data.class_counts", &d.class_counts, &data.counts()),
-        match d.normalisation.as_str() {
-            "1/(2N)" | "1/N" => Ok(()),
-            o => Err(format!(
-                "data.normalisation: unknown {o:?} (\"1/(2N)\" or \"1/N\")"
-            )),
-        },
-    ]
-    .into_iter()
-    .filter_map(Result::err)
-    .collect();
-    match diffs.is_empty() {
-        true => Ok(format!(
-            "Q = {}, N = {}, {}",
-            data.q,
-            data.n(),
-            d.normalisation
-        )),
-        false => Err(diffs.join("; ")),
+        norm,
+    ];
+    let diffs: Vec<String> = checks.into_iter().filter_map(Result::err).collect();
+    if !diffs.is_empty() {
+        return Err(diffs.join("; "));
     }
+    Ok(format!("Q = {}, N = {n}, {}", data.q, d.normalisation))
 }
 
 /// The data points (validating the shape, as an in-memory data set may be inconsistent).
 fn points<N: Num>(data: &Dataset) -> Result<Vec<Point<N>>, String> {
     let q = data.q;
     if q == 0 || data.classes.len() != q {
-        return Err(format!("data: {} classes, Q = {q}", data.classes.len()));
+        fail!("data: {} classes, Q = {q}", data.classes.len());
     }
     let conv = |v: &[crate::arith::Rat], what: String| -> Result<Vec<N>, String> {
         eq(&format!("data: {what} (length)"), v.len(), q)?;
@@ -432,14 +408,14 @@ fn points<N: Num>(data: &Dataset) -> Result<Vec<Point<N>>, String> {
     let mut out = Vec::new();
     for (j, c) in data.classes.iter().enumerate() {
         if c.inputs.is_empty() {
-            return Err(format!("data: class {} is empty", j + 1));
+            fail!("data: class {} is empty", j + 1);
         }
         let y = conv(&c.target, format!("class {} target", j + 1))?;
-        for (i, x) in c.inputs.iter().enumerate() {
-            let x = conv(x, format!("class {} point {}", j + 1, i + 1))?;
+        for (idx, x) in c.inputs.iter().enumerate() {
+            let x = conv(x, format!("class {} point {}", j + 1, idx + 1))?;
             out.push(Point {
                 class: j,
-                idx: i,
+                idx,
                 x,
                 y: y.clone(),
             });
@@ -451,22 +427,19 @@ fn points<N: Num>(data: &Dataset) -> Result<Vec<Point<N>>, String> {
 fn network<N: Num>(nr: &NetworkRecord, q: usize) -> Result<Net<N>, String> {
     eq("network.width", nr.width, q)?;
     if nr.hidden_layers == 0 {
-        return Err("network.hidden_layers: must be at least 1".into());
+        fail!("network.hidden_layers: must be at least 1");
     }
-    eq(
-        "network.layers (length)",
-        nr.layers.len(),
-        nr.hidden_layers.saturating_add(1),
-    )?;
+    let layers = nr.hidden_layers.saturating_add(1);
+    eq("network.layers (length)", nr.layers.len(), layers)?;
     let (mut w, mut b) = (Vec::new(), Vec::new());
     for (l, lr) in nr.layers.iter().enumerate() {
         let p = format!("network.layers[{l}]");
         eq(&format!("{p}.w (rows)"), lr.w.len(), q)?;
-        let rows =
-            lr.w.iter()
-                .enumerate()
-                .map(|(m, r)| parse_vec(&format!("{p}.w[{m}]"), r, q));
-        w.push(rows.collect::<Result<Mat<N>, String>>()?);
+        let mut rows = Vec::new();
+        for (m, r) in lr.w.iter().enumerate() {
+            rows.push(parse_vec(&format!("{p}.w[{m}]"), r, q)?);
+        }
+        w.push(rows);
         b.push(parse_vec(&format!("{p}.b"), &lr.b, q)?);
     }
     Ok(Net { q, w, b })
@@ -474,21 +447,16 @@ fn network<N: Num>(nr: &NetworkRecord, q: usize) -> Result<Net<N>, String> {
 
 /// `rank J` from a maximal affinely independent subset of each pattern group's inputs
 /// (greedy, in data order); `all` uses every point instead (for the unit test).
-fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], traces: &[Trace<N>], all: bool) -> usize {
+fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: bool) -> usize {
     let q = net.q;
     let mut groups: BTreeMap<String, (Echelon<N>, Vec<usize>)> = BTreeMap::new();
-    for (i, t) in traces.iter().enumerate() {
+    for (i, t) in tr.iter().enumerate() {
         let (ech, kept) = groups
             .entry(pattern(t))
-            .or_insert_with(|| (Echelon(vec![]), vec![]));
-        let first = kept.first().map_or(i, |&f| f);
-        let diff = pts[i]
-            .x
-            .iter()
-            .zip(&pts[first].x)
-            .map(|(a, b)| a.sub(b))
-            .collect();
-        if all || kept.is_empty() || (kept.len() <= q && ech.insert(diff)) {
+            .or_insert((Echelon(vec![]), vec![]));
+        let first = &pts[kept.first().map_or(i, |&f| f)].x;
+        let diff = pts[i].x.iter().zip(first).map(|(a, b)| a.sub(b));
+        if all || kept.is_empty() || (kept.len() <= q && ech.insert(diff.collect())) {
             kept.push(i);
         }
     }
@@ -496,7 +464,7 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], traces: &[Trace<N>], al
     for i in groups.values().flat_map(|g| g.1.iter().copied()) {
         for o in 0..q {
             let mut g = vec![N::zero(); net.w.len() * net.per_layer()];
-            net.backward(&traces[i], unit(q, o), &mut g);
+            net.backward(&tr[i], unit(q, o), &mut g);
             rank.insert(g);
         }
     }
@@ -513,9 +481,14 @@ struct Ctx<'a, N> {
 }
 
 impl<N: Num> Ctx<'_, N> {
+    /// Cost and margin of another network on the same data.
     fn cost_of(&self, net: &Net<N>) -> (N, N) {
         let e = net.evaluate(&self.pts, self.half, false);
         (e.cost, e.margin)
+    }
+    fn at(&self, t: usize) -> String {
+        let p = &self.pts[t];
+        format!("class {} point {}", p.class + 1, p.idx + 1)
     }
 
     /// Cost, margin and its location, outputs = targets, weight bits (item 4).
@@ -534,12 +507,8 @@ impl<N: Num> Ctx<'_, N> {
         )?;
         let bits = self.net.flatten().iter().map(N::bits).max().unwrap_or(0);
         eq("claims.max_weight_bits", cl.max_weight_bits, bits)?;
-        Ok(format!(
-            "cost {}, margin {} at {:?}",
-            ev.cost.text(),
-            ev.margin.text(),
-            ev.at
-        ))
+        let (c, m) = (ev.cost.text(), ev.margin.text());
+        Ok(format!("cost {c}, margin {m} at {:?}", ev.at))
     }
 
     fn gradient(&self, positive: bool, zero: bool) -> Out {
@@ -551,9 +520,7 @@ impl<N: Num> Ctx<'_, N> {
         match (&self.cl.gradient, &self.ev.grad) {
             (None, _) if !positive => Ok("not claimed (margin 0)".into()),
             (None, _) if zero => Ok("zero".into()),
-            (Some(_), _) if !positive || zero => {
-                Err("claims.gradient: present, but it is zero or does not exist (margin 0)".into())
-            }
+            (Some(_), _) if !positive || zero => fail!("claims.gradient: present, but not nonzero"),
             (Some(g), Some(re)) => {
                 eq("claims.gradient (length)", g.len(), re.len())?;
                 for (i, (s, v)) in g.iter().zip(re).enumerate() {
@@ -561,70 +528,57 @@ impl<N: Num> Ctx<'_, N> {
                 }
                 Ok("nonzero, every entry equal".into())
             }
-            _ => Err("claims.gradient: absent, but the exact gradient is not zero".into()),
+            _ => fail!("claims.gradient: absent, but the exact gradient is not zero"),
         }
     }
 
     /// The §8 bound (item 6): the recomputed gap (at positive margin) and the comparison.
     fn region(&self) -> (Option<N>, Out) {
+        let present = self.cl.pattern_region.is_some();
         if self.ev.margin.sign() <= 0 {
-            let r = eq(
-                "claims.pattern_region (present)",
-                self.cl.pattern_region.is_some(),
-                false,
-            );
+            let r = eq("claims.pattern_region (present)", present, false);
             return (None, r.map(|_| "absent (margin 0)".into()));
         }
+        let (q, n) = (self.net.q, self.pts.len());
         let mut groups: BTreeMap<String, Moments<N>> = BTreeMap::new();
         for (t, p) in self.ev.traces.iter().zip(&self.pts) {
-            let g = groups
+            groups
                 .entry(pattern(t))
-                .or_insert_with(|| Moments::new(self.net.q));
-            g.add(&p.x, &p.y);
+                .or_insert_with(|| Moments::new(q))
+                .add(&p.x, &p.y);
         }
-        let n = self.pts.len();
-        let mut rows = Vec::new();
+        let (mut rows, mut sum) = (Vec::new(), N::zero());
         for (pat, mom) in &groups {
-            let constant = pat
-                .as_bytes()
-                .chunks(self.net.q)
-                .any(|l| l.iter().all(|&c| c == b'0'));
+            let constant = pat.as_bytes().chunks(q).any(|l| !l.contains(&b'1'));
             match mom.sse(constant) {
                 Ok(sse) => rows.push((
                     pat,
                     mom.n,
                     constant,
-                    ratio(&sse, 1, n * (self.half as usize + 1)),
+                    ratio(&sse, 1, n * (1 + self.half as usize)),
                 )),
                 Err(e) => return (None, Err(e)),
             }
+            sum = sum.add(&rows[rows.len() - 1].3);
         }
-        let sum = rows.iter().fold(N::zero(), |s, r| s.add(&r.3));
         let gap = self.ev.cost.sub(&sum);
         let compare = || -> Out {
             let Some(rr) = &self.cl.pattern_region else {
-                return Err("claims.pattern_region: absent at positive margin".into());
+                fail!("claims.pattern_region: absent at positive margin");
             };
-            eq(
-                "claims.pattern_region.groups (length)",
-                rr.groups.len(),
-                rows.len(),
-            )?;
+            let p = "claims.pattern_region";
+            eq(&format!("{p}.groups (length)"), rr.groups.len(), rows.len())?;
             for (i, (g, (pat, size, constant, bound))) in rr.groups.iter().zip(&rows).enumerate() {
-                let p = format!("claims.pattern_region.groups[{i}]");
+                let p = format!("{p}.groups[{i}]");
                 eq(&format!("{p}.pattern"), g.pattern.as_str(), pat.as_str())?;
                 eq(&format!("{p}.size"), g.size, *size)?;
                 let fit = if *constant { "constant" } else { "affine" };
                 eq(&format!("{p}.fit"), g.fit.as_str(), fit)?;
                 same(&format!("{p}.bound"), &g.bound, bound)?;
             }
-            same("claims.pattern_region.sum", &rr.sum, &sum)?;
-            same("claims.pattern_region.gap", &rr.gap, &gap)?;
-            eq(
-                "claims.pattern_region.certified",
-                rr.certified,
-                gap.is_zero(),
-            )?;
+            same(&format!("{p}.sum"), &rr.sum, &sum)?;
+            same(&format!("{p}.gap"), &rr.gap, &gap)?;
+            eq(&format!("{p}.certified"), rr.certified, gap.is_zero())?;
             Ok(format!("{} groups, gap {}", rows.len(), gap.text()))
         };
         let r = compare();
@@ -641,40 +595,42 @@ impl<N: Num> Ctx<'_, N> {
             }
         };
         let (l, q, per) = (self.net.w.len() - 1, self.net.q, self.net.per_layer());
-        let k = (l + 1) * per;
-        eq("claims.degeneracy.parameters", dg.parameters, k)?;
-        eq("claims.degeneracy.rescaling_dims", dg.rescaling_dims, l * q)?;
+        let (k, p) = ((l + 1) * per, "claims.degeneracy");
+        eq(&format!("{p}.parameters"), dg.parameters, k)?;
+        eq(&format!("{p}.rescaling_dims"), dg.rescaling_dims, l * q)?;
         let rank = jacobian_rank(&self.net, &self.pts, &self.ev.traces, false);
-        eq("claims.degeneracy.jacobian_rank", dg.jacobian_rank, rank)?;
+        eq(&format!("{p}.jacobian_rank"), dg.jacobian_rank, rank)?;
         let kernel = self.ev.cost.is_zero().then_some(k - rank);
         eq(
-            "claims.degeneracy.hessian_kernel_dim",
+            &format!("{p}.hessian_kernel_dim"),
             dg.hessian_kernel_dim,
             kernel,
         )?;
         let Some(fd) = &dg.flat_direction else {
             return Ok(format!("rank J = {rank}, no flat line"));
         };
-        let p = "claims.degeneracy.flat_direction";
+        let p = format!("{p}.flat_direction");
         eq(&format!("{p}.kind"), fd.kind.as_str(), "output-layer")?;
         let d: Vec<N> = parse_vec(&format!("{p}.direction"), &fd.direction, k)?;
         if let Some(i) = d[..k - per].iter().position(|x| !x.is_zero()) {
-            return Err(format!(
-                "{p}.direction[{i}]: nonzero outside the output layer"
-            ));
+            fail!("{p}.direction[{i}]: nonzero outside the output layer");
         }
         if d.iter().all(N::is_zero) {
-            return Err(format!("{p}.direction: all zero"));
+            fail!("{p}.direction: all zero");
         }
         let ts: Vec<N> = parse_vec(&format!("{p}.samples"), &fd.samples, 3)?;
         for (i, t) in ts.iter().enumerate() {
             if t.is_zero() || ts[..i].contains(t) {
-                return Err(format!("{p}.samples[{i}]: zero or repeated"));
+                fail!("{p}.samples[{i}]: zero or repeated");
             }
-            let (c, _) = self.cost_of(&self.net.step(&d, t));
-            if c != self.ev.cost {
-                let (t, c, c0) = (t.text(), c.text(), self.ev.cost.text());
-                return Err(format!("{p}: the cost at t = {t} is {c}, not {c0}"));
+            let (c, c0) = (self.cost_of(&self.net.step(&d, t)).0, &self.ev.cost);
+            if c != *c0 {
+                fail!(
+                    "{p}: cost at t = {} is {}, not {}",
+                    t.text(),
+                    c.text(),
+                    c0.text()
+                );
             }
         }
         Ok(format!("rank J = {rank}, flat output-layer line verified"))
@@ -686,53 +642,54 @@ impl<N: Num> Ctx<'_, N> {
             return Ok("absent".into());
         };
         let (Some(g), "not-a-local-minimum") = (&self.ev.grad, verdict) else {
-            return Err(format!(
-                "claims.descent: present, but the verdict is {verdict}"
-            ));
+            fail!("claims.descent: present, but the verdict is {verdict}");
         };
         let t = N::parse(&ds.step).map_err(|e| format!("claims.descent.step: {e}"))?;
         if t.sign() <= 0 {
-            return Err(format!("claims.descent.step: {} is not > 0", ds.step));
+            fail!("claims.descent.step: {} is not > 0", ds.step);
         }
         let d: Vec<N> = g.iter().map(N::neg).collect();
         let (cost, margin) = self.cost_of(&self.net.step(&d, &t));
         same("claims.descent.cost_after", &ds.cost_after, &cost)?;
         same("claims.descent.margin_after", &ds.margin_after, &margin)?;
+        let c0 = self.ev.cost.text();
         if cost >= self.ev.cost || margin.sign() <= 0 {
-            return Err(format!(
-                "claims.descent: no descent with positive margin at t = {}",
-                ds.step
-            ));
+            fail!("claims.descent: no descent from {c0} with positive margin");
         }
-        Ok(format!(
-            "t = {}: cost {} < {}",
-            ds.step,
-            cost.text(),
-            self.ev.cost.text()
-        ))
+        Ok(format!("t = {}: cost {} < {c0}", ds.step, cost.text()))
     }
 
     /// Family rules, identifier, cones, idle layers and curation (item 10).
     fn configuration(&self, cfg: &Configuration) -> Out {
-        let (q, l, u) = (self.net.q, self.net.w.len() - 1, cfg.cones.len());
-        let p = "configuration";
+        if cfg.family == "imported" {
+            // A network supplied by the user (`certify --network`): nothing was constructed,
+            // so there is no curation to check; every claim is still recomputed.
+            let empty =
+                cfg.cones.is_empty() && cfg.collapse_order.is_empty() && cfg.passing.is_empty();
+            if cfg.id != "imported" || !empty || cfg.idle_shift != "0" {
+                fail!("configuration: an imported network has id \"imported\", no cones, no passing classes and idle_shift \"0\"");
+            }
+            return Ok("imported network: no construction to check".to_string());
+        }
+        let (q, l, u, p) = (
+            self.net.q,
+            self.net.w.len() - 1,
+            cfg.cones.len(),
+            "configuration",
+        );
         if u > l {
-            return Err(format!("{p}.cones: {u} cones but only {l} hidden layers"));
+            fail!("{p}.cones: {u} cones but only {l} hidden layers");
         }
         eq(
             &format!("{p}.collapse_order (length)"),
             cfg.collapse_order.len(),
             u,
         )?;
-        let mut seen = vec![false; q];
-        for (i, c) in cfg.cones.iter().enumerate() {
+        for (i, (c, o)) in cfg.cones.iter().zip(&cfg.collapse_order).enumerate() {
             eq(&format!("{p}.cones[{i}].layer"), c.layer, i + 1)?;
-            eq(
-                &format!("{p}.collapse_order[{i}]"),
-                &cfg.collapse_order[i],
-                &c.classes,
-            )?;
+            eq(&format!("{p}.collapse_order[{i}]"), o, &c.classes)?;
         }
+        let mut seen = vec![false; q];
         for k in cfg
             .cones
             .iter()
@@ -741,30 +698,26 @@ impl<N: Num> Ctx<'_, N> {
         {
             match seen.get_mut(k.wrapping_sub(1)) {
                 Some(s) if !*s => *s = true,
-                _ => return Err(format!("{p}: class {k} out of range or listed twice")),
+                _ => fail!("{p}: class {k} out of range or listed twice"),
             }
         }
         if let Some(k) = seen.iter().position(|s| !s) {
-            return Err(format!(
-                "{p}: class {} is neither collapsed nor passing",
-                k + 1
-            ));
+            fail!("{p}: class {} is neither collapsed nor passing", k + 1);
         }
-        let sorted = |v: &[usize]| v.windows(2).all(|w| w[0] < w[1]);
+        let ok = |v: &[usize]| v.windows(2).all(|w| w[0] < w[1]);
         if !cfg
             .cones
             .iter()
-            .all(|c| sorted(&c.classes) && !c.classes.is_empty())
-            || !sorted(&cfg.passing)
+            .all(|c| ok(&c.classes) && !c.classes.is_empty())
+            || !ok(&cfg.passing)
         {
-            return Err(format!(
-                "{p}: class lists must be non-empty (cones) and increasing"
-            ));
+            fail!("{p}: class lists must be non-empty (cones) and increasing");
         }
-        let singletons = cfg.cones.iter().all(|c| c.classes.len() == 1);
-        let pass = !cfg.passing.is_empty();
-        let join =
-            |v: &[usize], s: &str| v.iter().map(usize::to_string).collect::<Vec<_>>().join(s);
+        let (pass, singletons) = (
+            !cfg.passing.is_empty(),
+            cfg.cones.iter().all(|c| c.classes.len() == 1),
+        );
+        let join = |v: &[usize], s| v.iter().map(usize::to_string).collect::<Vec<_>>().join(s);
         let mut units: Vec<&Vec<usize>> = cfg.cones.iter().map(|c| &c.classes).collect();
         units.sort();
         let (rule, id) = match cfg.family.as_str() {
@@ -779,19 +732,18 @@ impl<N: Num> Ctx<'_, N> {
             }
             "grouped" => {
                 let g: Vec<String> = units.iter().map(|c| join(c, "+")).collect();
-                (
-                    !pass && units.iter().any(|c| c.len() > 1),
-                    format!("grouped-{}", g.join("_")),
-                )
+                let merged = units.iter().any(|c| c.len() > 1);
+                (!pass && merged, format!("grouped-{}", g.join("_")))
             }
-            f => return Err(format!("{p}.family: unknown family {f:?}")),
+            f => fail!("{p}.family: unknown family {f:?}"),
         };
         if !rule {
-            let (f, c) = (&cfg.family, &cfg.collapse_order);
-            return Err(format!(
-                "{p}.family: {f} does not fit cones {c:?}, passing {:?}",
+            fail!(
+                "{p}.family: {} does not fit cones {:?}, passing {:?}",
+                cfg.family,
+                cfg.collapse_order,
                 cfg.passing
-            ));
+            );
         }
         eq(&format!("{p}.id"), cfg.id.as_str(), id.as_str())?;
 
@@ -799,8 +751,9 @@ impl<N: Num> Ctx<'_, N> {
         let eye: Mat<N> = (0..q).map(|m| unit(q, m)).collect();
         let (mut cw, mut cb, mut cum) = (eye.clone(), vec![N::zero(); q], Vec::new());
         for (w, b) in self.net.w.iter().zip(&self.net.b).take(l) {
-            let col = |j: usize| cw.iter().map(|r| r[j].clone()).collect::<Vec<N>>();
-            let cols: Mat<N> = (0..q).map(col).collect();
+            let cols: Mat<N> = (0..q)
+                .map(|j| cw.iter().map(|r| r[j].clone()).collect())
+                .collect();
             cw = w
                 .iter()
                 .map(|row| cols.iter().map(|c| dot(row, c)).collect())
@@ -809,13 +762,6 @@ impl<N: Num> Ctx<'_, N> {
             cum.push((cw.clone(), cb.clone()));
         }
         let member = |t: usize, classes: &[usize]| classes.contains(&(self.pts[t].class + 1));
-        let at = |t: usize| {
-            format!(
-                "class {} point {}",
-                self.pts[t].class + 1,
-                self.pts[t].idx + 1
-            )
-        };
         let mut apexes = Vec::new();
         for (i, c) in cfg.cones.iter().enumerate() {
             let cp = format!("{p}.cones[{i}]");
@@ -830,35 +776,31 @@ impl<N: Num> Ctx<'_, N> {
                     n[j].clone()
                 };
                 if w[m][j] != want {
-                    let (x, y) = (w[m][j].text(), want.text());
-                    return Err(format!(
-                        "{cp}: W^({})[{m}][{j}] = {x}, but 1nᵀ + κI gives {y}",
-                        i + 1
-                    ));
+                    fail!(
+                        "{cp}: W^({})[{m}][{j}] = {}, 1nᵀ + κI gives {}",
+                        i + 1,
+                        w[m][j].text(),
+                        want.text()
+                    );
                 }
             }
-            if kappa.sign() <= 0
-                || kappa
-                    .add(&n.iter().fold(N::zero(), |s, x| s.add(x)))
-                    .is_zero()
-            {
-                return Err(format!(
-                    "{cp}.kappa: need κ > 0 and κ + n·1 ≠ 0 (W invertible)"
-                ));
+            let nsum = n.iter().fold(N::zero(), |s, x| s.add(x));
+            if kappa.sign() <= 0 || kappa.add(&nsum).is_zero() {
+                fail!("{cp}.kappa: need κ > 0 and κ + n·1 ≠ 0 (W invertible)");
             }
             same(&format!("{cp}.beta (n·apex)"), &c.beta, &dot(&n, &a))?;
             if affine(w, &a, b).iter().any(|x| !x.is_zero()) {
-                return Err(format!("{cp}.apex: W^({0}) apex + b^({0}) ≠ 0", i + 1));
+                fail!("{cp}.apex: W^({0}) apex + b^({0}) ≠ 0", i + 1);
             }
             for (t, tr) in self.ev.traces.iter().enumerate() {
                 let want = if member(t, &c.classes) { -1 } else { 1 };
                 if tr.z[i].iter().any(|z| z.sign() != want) {
                     let how = if want < 0 { "collapsed" } else { "passing" };
-                    return Err(format!(
+                    fail!(
                         "{cp}: {} is not strictly {how} at layer {}",
-                        at(t),
+                        self.at(t),
                         i + 1
-                    ));
+                    );
                 }
             }
             apexes.push(a);
@@ -866,19 +808,11 @@ impl<N: Num> Ctx<'_, N> {
         let s = N::parse(&cfg.idle_shift).map_err(|e| format!("{p}.idle_shift: {e}"))?;
         for (ll, (w, b)) in cum.iter().enumerate().skip(u) {
             if *w != eye || b.iter().any(|x| *x != s) {
-                return Err(format!(
-                    "{p}: idle layer {}: cumulative map is not (I, s·1)",
-                    ll + 1
-                ));
+                fail!("{p}: idle layer {}: cumulative map is not (I, s·1)", ll + 1);
             }
-            if let Some(t) =
-                (0..self.pts.len()).find(|&t| self.ev.traces[t].z[ll].iter().any(|z| z.sign() <= 0))
-            {
-                return Err(format!(
-                    "{p}: idle layer {}: {} does not pass",
-                    ll + 1,
-                    at(t)
-                ));
+            let stops = |t: &usize| self.ev.traces[*t].z[ll].iter().any(|z| z.sign() <= 0);
+            if let Some(t) = (0..self.pts.len()).find(stops) {
+                fail!("{p}: idle layer {}: {} does not pass", ll + 1, self.at(t));
             }
         }
         let passing = self
@@ -892,21 +826,18 @@ impl<N: Num> Ctx<'_, N> {
             .map(N::abs);
         let big = coords.fold(N::zero(), |m, x| if x > m { x } else { m });
         if cfg.idle_shift.contains('/') || s.sub(&N::one()) > big || s <= big {
-            let (s, b) = (&cfg.idle_shift, big.text());
-            return Err(format!(
-                "{p}.idle_shift: {s} is not ⌊max |coordinate|⌋ + 1 = ⌊{b}⌋ + 1"
-            ));
+            fail!(
+                "{p}.idle_shift: {} is not ⌊{}⌋ + 1 (max |coordinate|)",
+                cfg.idle_shift,
+                big.text()
+            );
         }
         let (wl, bl) = &cum[l - 1];
         for (i, (c, a)) in cfg.cones.iter().zip(&apexes).enumerate() {
             let apex = affine(wl, a, bl);
-            let bad = (0..self.pts.len())
-                .find(|&t| member(t, &c.classes) && self.ev.traces[t].h[l] != apex);
-            if let Some(t) = bad {
-                return Err(format!(
-                    "{p}.cones[{i}]: {} is not curated to the apex",
-                    at(t)
-                ));
+            let off = |t: &usize| member(*t, &c.classes) && self.ev.traces[*t].h[l] != apex;
+            if let Some(t) = (0..self.pts.len()).find(off) {
+                fail!("{p}.cones[{i}]: {} is not curated to the apex", self.at(t));
             }
         }
         Ok(cfg.id.clone())
@@ -937,20 +868,16 @@ mod tests {
                 let b = (0..=l).map(|_| vec(q)).collect();
                 let net = Net { q, w, b };
                 let pts: Vec<Point<Rat>> = (0..n)
-                    .map(|i| Point {
+                    .map(|idx| Point {
                         class: 0,
-                        idx: i,
+                        idx,
                         x: vec(q),
                         y: vec(q),
                     })
                     .collect();
-                let traces: Vec<_> = pts.iter().map(|p| net.forward(&p.x)).collect();
-                let fast = jacobian_rank(&net, &pts, &traces, false);
-                assert_eq!(
-                    fast,
-                    jacobian_rank(&net, &pts, &traces, true),
-                    "q {q} l {l}"
-                );
+                let tr: Vec<_> = pts.iter().map(|p| net.forward(&p.x)).collect();
+                let fast = jacobian_rank(&net, &pts, &tr, false);
+                assert_eq!(fast, jacobian_rank(&net, &pts, &tr, true), "q {q} l {l}");
             }
         }
     }

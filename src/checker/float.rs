@@ -117,14 +117,20 @@ pub(super) fn compare(
     if !rec.non_normative {
         return Err("float_check.non_normative: must be true".into());
     }
-    same("cost_f64", Some(rec.cost_f64), Some(cost))?;
-    same("max_abs_gradient_f64", rec.max_abs_gradient_f64, max_grad)?;
+    // Non-finite values are recorded as null.
+    let fin = |x: Option<f64>| x.filter(|v| v.is_finite());
+    same("cost_f64", rec.cost_f64, fin(Some(cost)))?;
+    same(
+        "max_abs_gradient_f64",
+        rec.max_abs_gradient_f64,
+        fin(max_grad),
+    )?;
     same(
         "max_abs_output_error",
-        Some(rec.max_abs_output_error),
-        Some(max_err),
+        rec.max_abs_output_error,
+        fin(Some(max_err)),
     )?;
-    same("margin_f64", rec.margin_f64, margin)?;
+    same("margin_f64", rec.margin_f64, fin(margin))?;
     Ok(format!(
         "bit-identical (cost {cost:e}, max output error {max_err:e})"
     ))

@@ -46,15 +46,15 @@
 //! 9. descent (MATH §7a): `d = −∇C`, `t > 0`, exact cost and margin of `θ + t d`, with
 //!    `C(θ + t d) < C(θ)` and margin `> 0`;
 //! 10. configuration (MATH §3–§5, claim C4): family rules, identifier, cones on layers
-//!    `1..u` with cumulative `W^{(ℓ)} = 𝟙nᵀ + κI` (`κ > 0`, `κ + n·𝟙 ≠ 0`), `n·a = β`,
-//!    `W^{(ℓ)}a + b^{(ℓ)} = 0`, the cone's classes strictly collapsed (`z^ℓ < 0`) and every
-//!    other input strictly passing (`z^ℓ > 0`, actual pre-activations, so earlier apexes are
-//!    covered); idle layers `W^{(ℓ)} = I`, `b^{(ℓ)} = s𝟙` with all `z^ℓ > 0`, and `s` the
-//!    recipe value `⌊max |coordinate of an apex or passing input|⌋ + 1` (so it is pinned even
-//!    without idle layers); every input of a cone's classes curated to its apex:
-//!    `h^L(x) = W^{(L)} a + b^{(L)}`;
+//!     `1..u` with cumulative `W^{(ℓ)} = 𝟙nᵀ + κI` (`κ > 0`, `κ + n·𝟙 ≠ 0`), `n·a = β`,
+//!     `W^{(ℓ)}a + b^{(ℓ)} = 0`, the cone's classes strictly collapsed (`z^ℓ < 0`) and every
+//!     other input strictly passing (`z^ℓ > 0`, actual pre-activations, so earlier apexes are
+//!     covered); idle layers `W^{(ℓ)} = I`, `b^{(ℓ)} = s𝟙` with all `z^ℓ > 0`, and `s` the
+//!     recipe value `⌊max |coordinate of an apex or passing input|⌋ + 1` (so it is pinned even
+//!     without idle layers); every input of a cone's classes curated to its apex:
+//!     `h^L(x) = W^{(L)} a + b^{(L)}`;
 //! 11. float cross-check (MATH §9, non-normative): recomputed in `f64` in the producer's
-//!    documented order and compared bit for bit (see [`float`]).
+//!     documented order and compared bit for bit (module `float`).
 
 mod exact;
 mod float;
@@ -79,7 +79,9 @@ pub enum Backend {
 /// One verified item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
-    /// What was checked, e.g. `claims.cost`.
+    /// What was checked: `format`, `data`, `network`, `claims.evaluation`, `claims.gradient`,
+    /// `claims.pattern_region`, `claims.verdict`, `claims.degeneracy`, `claims.descent`,
+    /// `configuration` or `float_check`.
     pub name: String,
     /// Whether it holds.
     pub passed: bool,
@@ -90,8 +92,8 @@ pub struct Check {
 /// The outcome of checking one certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// The checks in order. A failed structural check (format of the network, normalisation)
-    /// ends the list, since nothing after it can be computed.
+    /// The checks in order. A failed structural check (unknown normalisation, malformed data or
+    /// network) ends the list, since nothing after it can be computed.
     pub checks: Vec<Check>,
     /// Set by [`check_path`] for a JSON file in a folder that is not a certificate (it is
     /// listed, not checked; such a report is neither accepted nor a rejection).

@@ -1,0 +1,922 @@
+//! Exact evaluation in integers with common denominators: the fast path of
+//! [`Network::evaluate`]`::<Rat>` (MATH.md §1–§2) and of the §8 group moments.
+//!
+//! Rational arithmetic with many different denominators spends most of its time in gcds
+//! (every `+` and `·` reduces). Here every quantity of one kind shares ONE positive
+//! denominator, fixed before the loop over points, so the loop does only integer `+` and
+//! `·` and no gcd at all; each result is reduced once, at the very end.
+//!
+//! **Data** ([`ScaledData`]): `x = x̃ / D` with `x̃ ∈ ℤ^Q` and `D` the lcm of all input
+//! denominators; targets `y_j = ỹ_j / E` likewise.
+//!
+//! **Network** ([`ScaledNetwork`]): layer `ℓ` as `[W_ℓ | b_ℓ] = [W̃_ℓ | b̃_ℓ] / d_ℓ` with one
+//! denominator `d_ℓ` (the lcm of the layer's denominators) and integer `W̃_ℓ`, `b̃_ℓ`.
+//!
+//! **Forward pass.** If `h^{ℓ−1} = h̃ / H_{ℓ−1}` with the same `H_{ℓ−1} > 0` for every
+//! point, then
+//! `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ = (W̃_ℓ h̃ + b̃_ℓ H_{ℓ−1}) / (d_ℓ H_{ℓ−1})`,
+//! so `z̃^ℓ = W̃_ℓ h̃ + b̃_ℓ H_{ℓ−1}` and `H_ℓ = d_ℓ H_{ℓ−1}` (`H_0 = D`, `b̃_ℓ H_{ℓ−1}` is
+//! computed once). Because `H_ℓ > 0`, `sign z^ℓ_m = sign z̃^ℓ_m`: patterns, the exact-zero
+//! test and ReLU (`h̃^ℓ = max(z̃^ℓ, 0)`) act on numerators alone.
+//!
+//! **Residuals and cost.** With `R = lcm(H_{L+1}, E)`, `r = f − y = r̃ / R`,
+//! `r̃ = f̃ · (R/H_{L+1}) − ỹ · (R/E)`; `SSE = Σ |r̃|² / R²`.
+//!
+//! **Margin** (MATH.md §2). Within layer `ℓ` all pre-activations share `H_ℓ`, so the layer
+//! minimum of `|z^ℓ_m|` and its first location are found by comparing `|z̃|`. Across layers
+//! the denominators differ: the per-layer minima are compared exactly by cross-multiplication
+//! (`a/H_ℓ < a'/H_{ℓ'} ⇔ a H_{ℓ'} < a' H_ℓ`), and ties go to the earliest (point, layer) —
+//! the first occurrence in (class, point, layer, neuron) order, as in the naive pass.
+//!
+//! **Gradient** (MATH.md §2). Backpropagation `δ^{L+1} = r`, `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`
+//! becomes `δ̃^ℓ = D_ℓ W̃_{ℓ+1}ᵀ δ̃^{ℓ+1}` with denominator `Δ_ℓ = Δ_{ℓ+1} d_{ℓ+1}`,
+//! `Δ_{L+1} = R`. Hence `Σ_points δ^ℓ (h^{ℓ−1})ᵀ = (Σ δ̃^ℓ (h̃^{ℓ−1})ᵀ) / (Δ_ℓ H_{ℓ−1})` and
+//! `Σ δ^ℓ = (Σ δ̃^ℓ) / Δ_ℓ`: integer sums over the points over a known denominator, finally
+//! scaled by `1/N` (`2/N` for the `1/N` normalisation) and reduced once per entry.
+//!
+//! **Group moments** (MATH.md §6, §8): per pattern group, `Σ x̃`, `Σ x̃ x̃ᵀ` per group and
+//! `Σ x̃` and counts per class, all integers over `D`, `D²`, `D E`, `E`, `E²`.
+//!
+//! Results are exactly those of the naive rational pass (every [`Rat`] is in lowest terms,
+//! so equal values are equal representations). Points are processed in fixed-size chunks in
+//! parallel and the partial integer sums are combined in chunk order, so nothing depends on
+//! the number of threads. Each chunk is first tried in `i128` with checked arithmetic and
+//! redone in big integers ([`Int`]) when any operation would overflow.
+//!
+//! When the common data denominator would exceed [`MAX_DENOMINATOR_BITS`] (data with many
+//! unrelated denominators) the naive per-point rational code is used instead: same results.
+
+use crate::arith::{Int, Rat};
+use crate::data::Dataset;
+use crate::lsq::Moments;
+use crate::network::{Evaluation, Location, Network, Normalisation};
+use rayon::prelude::*;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Points per parallel chunk (fixed, so results are independent of the thread count).
+pub const CHUNK: usize = 256;
+
+/// Largest common data denominator (in bits) for which the integer path is used; beyond it
+/// [`ScaledData::new`] declines and the callers fall back to the naive rational code.
+pub const MAX_DENOMINATOR_BITS: u64 = 2048;
+
+// ---------------------------------------------------------------------------------------
+// Scaled data and network
+// ---------------------------------------------------------------------------------------
+
+/// The data scaled to integers with one common denominator: `x = x̃ / D`, `y_j = ỹ_j / E`.
+#[derive(Clone, Debug)]
+pub struct ScaledData {
+    /// `Q`, the dimension of inputs and targets.
+    pub q: usize,
+    /// `D > 0`, the lcm of all input denominators.
+    pub denom: Int,
+    /// `x̃` of every point in data order (class by class), row-major `N × Q`.
+    pub inputs: Vec<Int>,
+    /// `(class, point)` (0-based) of every point in data order.
+    pub points: Vec<(usize, usize)>,
+    /// `E > 0`, the lcm of all target denominators.
+    pub target_denom: Int,
+    /// `ỹ_j` for every class.
+    pub targets: Vec<Vec<Int>>,
+    /// `x̃` as `i128` when every entry fits in an `i64` (machine-integer fast path).
+    small: Option<Vec<i128>>,
+}
+
+/// `lcm` of the denominators of `vals`, `None` once it exceeds `max_bits`.
+fn lcm_denoms<'a>(vals: impl Iterator<Item = &'a Rat>, max_bits: u64) -> Option<Int> {
+    let mut d = Int::one();
+    let mut last = Int::one();
+    for v in vals {
+        if v.is_integer() {
+            continue;
+        }
+        let den = v.denom();
+        if den != last {
+            d = d.lcm(&den);
+            if d.bit_size() > max_bits {
+                return None;
+            }
+            last = den;
+        }
+    }
+    Some(d)
+}
+
+/// `v · common` as an integer, where `den(v)` divides `common`; `cache` holds the last
+/// `(den, common/den)`.
+fn scale_to(v: &Rat, common: &Int, cache: &mut (Int, Int)) -> Int {
+    if v.is_integer() {
+        return &v.numer() * common;
+    }
+    let den = v.denom();
+    if den != cache.0 {
+        cache.1 = common.div_exact(&den);
+        cache.0 = den;
+    }
+    &v.numer() * &cache.1
+}
+
+impl ScaledData {
+    /// Scale `data` (in parallel over chunks of points; deterministic). `None` when the
+    /// common input denominator has more than [`MAX_DENOMINATOR_BITS`] bits.
+    pub fn new(data: &Dataset) -> Option<ScaledData> {
+        let q = data.q;
+        let points: Vec<(usize, usize)> = data
+            .classes
+            .iter()
+            .enumerate()
+            .flat_map(|(j, c)| (0..c.inputs.len()).map(move |i| (j, i)))
+            .collect();
+        let input = |&(j, i): &(usize, usize)| &data.classes[j].inputs[i];
+        let partial: Vec<Option<Int>> = points
+            .par_chunks(CHUNK)
+            .map(|ch| lcm_denoms(ch.iter().flat_map(input), MAX_DENOMINATOR_BITS))
+            .collect();
+        let mut denom = Int::one();
+        for p in partial {
+            denom = denom.lcm(&p?);
+            if denom.bit_size() > MAX_DENOMINATOR_BITS {
+                return None;
+            }
+        }
+        let inputs: Vec<Int> = points
+            .par_chunks(CHUNK)
+            .flat_map_iter(|ch| {
+                let mut cache = (Int::one(), denom.clone());
+                let mut out = Vec::with_capacity(ch.len() * q);
+                for p in ch {
+                    out.extend(input(p).iter().map(|v| scale_to(v, &denom, &mut cache)));
+                }
+                out
+            })
+            .collect();
+        let target_denom = lcm_denoms(data.classes.iter().flat_map(|c| c.target.iter()), u64::MAX)
+            .expect("no bit limit");
+        let mut cache = (Int::one(), target_denom.clone());
+        let targets = data
+            .classes
+            .iter()
+            .map(|c| {
+                c.target
+                    .iter()
+                    .map(|v| scale_to(v, &target_denom, &mut cache))
+                    .collect()
+            })
+            .collect();
+        let small = inputs
+            .iter()
+            .map(|v| v.to_i64().map(i128::from))
+            .collect::<Option<Vec<i128>>>();
+        Some(ScaledData {
+            q,
+            denom,
+            inputs,
+            points,
+            target_denom,
+            targets,
+            small,
+        })
+    }
+    /// `N`, the number of points.
+    pub fn n(&self) -> usize {
+        self.points.len()
+    }
+    /// `x̃` of point `p` (0-based, data order).
+    pub fn input(&self, p: usize) -> &[Int] {
+        &self.inputs[p * self.q..(p + 1) * self.q]
+    }
+}
+
+/// One layer as integers over one denominator: `[W | b] = [W̃ | b̃] / d`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaledLayer {
+    /// `d > 0`, the lcm of the denominators of `W` and `b`.
+    pub denom: Int,
+    /// `W̃ = d W`, row-major `Q × Q`.
+    pub w: Vec<Int>,
+    /// `b̃ = d b`.
+    pub b: Vec<Int>,
+}
+
+/// A network with every layer scaled to integers ([`ScaledLayer`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaledNetwork {
+    /// `Q`.
+    pub q: usize,
+    /// Layers `1..L+1`.
+    pub layers: Vec<ScaledLayer>,
+}
+
+impl ScaledNetwork {
+    /// Scale every layer of `net` to its own common denominator.
+    pub fn new(net: &Network) -> ScaledNetwork {
+        let layers = net
+            .layers
+            .iter()
+            .map(|l| {
+                let denom =
+                    lcm_denoms(l.w.data.iter().chain(&l.b), u64::MAX).expect("no bit limit");
+                let mut cache = (Int::one(), denom.clone());
+                let w =
+                    l.w.data
+                        .iter()
+                        .map(|v| scale_to(v, &denom, &mut cache))
+                        .collect();
+                let b =
+                    l.b.iter()
+                        .map(|v| scale_to(v, &denom, &mut cache))
+                        .collect();
+                ScaledLayer { denom, w, b }
+            })
+            .collect();
+        ScaledNetwork {
+            q: net.width(),
+            layers,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Integer kernels: big integers, or i128 with overflow detection
+// ---------------------------------------------------------------------------------------
+
+/// The integer operations of the per-point loop. Fallible operations return `None` on
+/// overflow (never for [`Int`]).
+trait Num: Clone + Send + Sync + Sized {
+    fn zero() -> Self;
+    fn from_int(x: &Int) -> Option<Self>;
+    fn to_int(&self) -> Int;
+    fn signum(&self) -> i32;
+    fn is_zero(&self) -> bool {
+        self.signum() == 0
+    }
+    fn cmp_abs(&self, other: &Self) -> Ordering;
+    fn abs(&self) -> Option<Self>;
+    fn set(&mut self, src: &Self);
+    /// `self += a·b`.
+    fn add_mul(&mut self, a: &Self, b: &Self) -> Option<()>;
+    /// `self += a`.
+    fn add(&mut self, a: &Self) -> Option<()>;
+    /// `self = a·b − c`.
+    fn set_mul_sub(&mut self, a: &Self, b: &Self, c: &Self) -> Option<()>;
+    /// The scaled inputs in this representation, if available.
+    fn inputs(sd: &ScaledData) -> Option<&[Self]>;
+}
+
+impl Num for Int {
+    fn zero() -> Self {
+        Int::zero()
+    }
+    fn from_int(x: &Int) -> Option<Self> {
+        Some(x.clone())
+    }
+    fn to_int(&self) -> Int {
+        self.clone()
+    }
+    fn signum(&self) -> i32 {
+        Int::signum(self)
+    }
+    fn cmp_abs(&self, other: &Self) -> Ordering {
+        Int::cmp_abs(self, other)
+    }
+    fn abs(&self) -> Option<Self> {
+        Some(Int::abs(self))
+    }
+    fn set(&mut self, src: &Self) {
+        self.clone_from(src);
+    }
+    fn add_mul(&mut self, a: &Self, b: &Self) -> Option<()> {
+        self.add_mul_assign(a, b);
+        Some(())
+    }
+    fn add(&mut self, a: &Self) -> Option<()> {
+        *self += a;
+        Some(())
+    }
+    fn set_mul_sub(&mut self, a: &Self, b: &Self, c: &Self) -> Option<()> {
+        *self = -c;
+        self.add_mul_assign(a, b);
+        Some(())
+    }
+    fn inputs(sd: &ScaledData) -> Option<&[Self]> {
+        Some(&sd.inputs)
+    }
+}
+
+impl Num for i128 {
+    fn zero() -> Self {
+        0
+    }
+    fn from_int(x: &Int) -> Option<Self> {
+        x.to_i128()
+    }
+    fn to_int(&self) -> Int {
+        Int::from_i128(*self)
+    }
+    fn signum(&self) -> i32 {
+        i128::signum(*self) as i32
+    }
+    fn cmp_abs(&self, other: &Self) -> Ordering {
+        self.unsigned_abs().cmp(&other.unsigned_abs())
+    }
+    fn abs(&self) -> Option<Self> {
+        self.checked_abs()
+    }
+    fn set(&mut self, src: &Self) {
+        *self = *src;
+    }
+    fn add_mul(&mut self, a: &Self, b: &Self) -> Option<()> {
+        *self = self.checked_add(a.checked_mul(*b)?)?;
+        Some(())
+    }
+    fn add(&mut self, a: &Self) -> Option<()> {
+        *self = self.checked_add(*a)?;
+        Some(())
+    }
+    fn set_mul_sub(&mut self, a: &Self, b: &Self, c: &Self) -> Option<()> {
+        *self = a.checked_mul(*b)?.checked_sub(*c)?;
+        Some(())
+    }
+    fn inputs(sd: &ScaledData) -> Option<&[Self]> {
+        sd.small.as_deref()
+    }
+}
+
+/// Denominators shared by all points (see the module documentation).
+struct Denoms {
+    /// `H_0 = D`, `H_{ℓ} = d_ℓ H_{ℓ−1}`, for `ℓ = 0..L+1` (index = layer).
+    h: Vec<Int>,
+    /// `R = lcm(H_{L+1}, E)`.
+    r: Int,
+    /// `Δ_ℓ` for layers `1..L+1` (index `ℓ − 1`).
+    delta: Vec<Int>,
+}
+
+impl Denoms {
+    fn new(sn: &ScaledNetwork, sd: &ScaledData) -> Denoms {
+        let mut h = vec![sd.denom.clone()];
+        for l in &sn.layers {
+            let next = &l.denom * h.last().expect("nonempty");
+            h.push(next);
+        }
+        let r = h.last().expect("nonempty").lcm(&sd.target_denom);
+        let nl = sn.layers.len();
+        let mut delta = vec![Int::one(); nl];
+        delta[nl - 1] = r.clone();
+        for l in (0..nl - 1).rev() {
+            delta[l] = &delta[l + 1] * &sn.layers[l + 1].denom;
+        }
+        Denoms { h, r, delta }
+    }
+}
+
+/// The network and targets in representation `N`.
+struct Kernel<'a, N> {
+    q: usize,
+    nl: usize,
+    /// `W̃_ℓ` row-major.
+    w: Vec<Vec<N>>,
+    /// `b̃_ℓ H_{ℓ−1}`.
+    bh: Vec<Vec<N>>,
+    /// `R / H_{L+1}`.
+    fmul: N,
+    /// `ỹ_j R / E` per class.
+    ty: Vec<Vec<N>>,
+    /// `x̃`, row-major.
+    x: &'a [N],
+}
+
+impl<'a, N: Num> Kernel<'a, N> {
+    fn new(sn: &ScaledNetwork, sd: &'a ScaledData, den: &Denoms) -> Option<Kernel<'a, N>> {
+        let conv = |v: &[Int]| v.iter().map(N::from_int).collect::<Option<Vec<N>>>();
+        let w = sn
+            .layers
+            .iter()
+            .map(|l| conv(&l.w))
+            .collect::<Option<Vec<_>>>()?;
+        let bh = sn
+            .layers
+            .iter()
+            .zip(&den.h)
+            .map(|(l, h)| conv(&l.b.iter().map(|b| b * h).collect::<Vec<_>>()))
+            .collect::<Option<Vec<_>>>()?;
+        let nl = sn.layers.len();
+        let fmul = N::from_int(&den.r.div_exact(&den.h[nl]))?;
+        let ymul = den.r.div_exact(&sd.target_denom);
+        let ty = sd
+            .targets
+            .iter()
+            .map(|t| conv(&t.iter().map(|v| v * &ymul).collect::<Vec<_>>()))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Kernel {
+            q: sn.q,
+            nl,
+            w,
+            bh,
+            fmul,
+            ty,
+            x: N::inputs(sd)?,
+        })
+    }
+}
+
+/// Partial results of one chunk of points.
+struct Part<N> {
+    outputs: Vec<Vec<Rat>>,
+    patterns: Vec<Vec<bool>>,
+    sse: N,
+    /// Per hidden layer: smallest `|z̃|`, and its point (0-based, data order) and neuron.
+    margin: Vec<Option<(N, usize, usize)>>,
+    zero_seen: bool,
+    /// Per layer: `Σ δ̃ h̃ᵀ` row-major, then `Σ δ̃`.
+    grad: Vec<Vec<N>>,
+}
+
+impl<N: Num> Part<N> {
+    fn into_int(self) -> Part<Int> {
+        Part {
+            outputs: self.outputs,
+            patterns: self.patterns,
+            sse: self.sse.to_int(),
+            margin: self
+                .margin
+                .into_iter()
+                .map(|m| m.map(|(v, p, k)| (v.to_int(), p, k)))
+                .collect(),
+            zero_seen: self.zero_seen,
+            grad: self
+                .grad
+                .into_iter()
+                .map(|g| g.iter().map(N::to_int).collect())
+                .collect(),
+        }
+    }
+}
+
+/// `h̃_k` is used in a product: nonzero, and positive after a ReLU.
+#[inline]
+fn active<N: Num>(v: &N, relu: bool) -> bool {
+    let s = v.signum();
+    if relu {
+        s > 0
+    } else {
+        s != 0
+    }
+}
+
+/// The per-point loop over points `range` (data order). `None` on overflow.
+fn run_chunk<N: Num>(
+    k: &Kernel<'_, N>,
+    sd: &ScaledData,
+    out_den: &Int,
+    range: std::ops::Range<usize>,
+) -> Option<Part<N>> {
+    let (q, nl) = (k.q, k.nl);
+    let len = range.len();
+    let mut part = Part {
+        outputs: Vec::with_capacity(len),
+        patterns: Vec::with_capacity(len),
+        sse: N::zero(),
+        margin: vec![None; nl - 1],
+        zero_seen: false,
+        grad: (0..nl).map(|_| vec![N::zero(); q * q + q]).collect(),
+    };
+    // zs[l] = z̃ of layer l + 1 (the last one is f̃).
+    let mut zs: Vec<Vec<N>> = (0..nl).map(|_| vec![N::zero(); q]).collect();
+    let mut r = vec![N::zero(); q];
+    let mut next = vec![N::zero(); q];
+    for p in range {
+        let x = &k.x[p * q..(p + 1) * q];
+        let j = sd.points[p].0;
+        for l in 0..nl {
+            let (prev, cur) = zs.split_at_mut(l);
+            let (input, relu): (&[N], bool) = if l == 0 {
+                (x, false)
+            } else {
+                (&prev[l - 1], true)
+            };
+            let w = &k.w[l];
+            for (m, zm) in cur[0].iter_mut().enumerate() {
+                zm.set(&k.bh[l][m]);
+                for (a, v) in w[m * q..(m + 1) * q].iter().zip(input) {
+                    if !a.is_zero() && active(v, relu) {
+                        zm.add_mul(a, v)?;
+                    }
+                }
+            }
+        }
+        let mut pat = Vec::with_capacity((nl - 1) * q);
+        for (l, z) in zs[..nl - 1].iter().enumerate() {
+            for (m, v) in z.iter().enumerate() {
+                let s = v.signum();
+                pat.push(s > 0);
+                if s == 0 {
+                    part.zero_seen = true;
+                }
+                let better = match &part.margin[l] {
+                    None => true,
+                    Some((best, _, _)) => v.cmp_abs(best) == Ordering::Less,
+                };
+                if better {
+                    part.margin[l] = Some((v.abs()?, p, m));
+                }
+            }
+        }
+        let f = &zs[nl - 1];
+        for ((rm, fm), tm) in r.iter_mut().zip(f).zip(&k.ty[j]) {
+            rm.set_mul_sub(fm, &k.fmul, tm)?;
+            part.sse.add_mul(rm, rm)?;
+        }
+        part.outputs.push(
+            f.iter()
+                .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
+                .collect(),
+        );
+        part.patterns.push(pat);
+        if part.zero_seen {
+            continue;
+        }
+        // Backpropagation of r̃ (MATH.md §2), integer numerators over Δ_ℓ.
+        let mut delta = std::mem::take(&mut r);
+        for l in (0..nl).rev() {
+            let (input, relu): (&[N], bool) = if l == 0 {
+                (x, false)
+            } else {
+                (&zs[l - 1], true)
+            };
+            let g = &mut part.grad[l];
+            for (m, dm) in delta.iter().enumerate() {
+                if dm.is_zero() {
+                    continue;
+                }
+                for (kk, hk) in input.iter().enumerate() {
+                    if active(hk, relu) {
+                        g[m * q + kk].add_mul(dm, hk)?;
+                    }
+                }
+                g[q * q + m].add(dm)?;
+            }
+            if l == 0 {
+                break;
+            }
+            let w = &k.w[l];
+            for (kk, nk) in next.iter_mut().enumerate() {
+                nk.set(&N::zero());
+                if zs[l - 1][kk].signum() <= 0 {
+                    continue;
+                }
+                for (m, dm) in delta.iter().enumerate() {
+                    let a = &w[m * q + kk];
+                    if !a.is_zero() && !dm.is_zero() {
+                        nk.add_mul(a, dm)?;
+                    }
+                }
+            }
+            std::mem::swap(&mut delta, &mut next);
+        }
+        r = delta;
+    }
+    Some(part)
+}
+
+/// Cost, margin, patterns, outputs and (when no pre-activation is exactly 0) the gradient of
+/// `net` on `data`, exactly: the same [`Evaluation`] as [`Network::evaluate`]`::<Rat>`, field
+/// by field, computed with integer numerators over common denominators.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// use dlgeom_cert::data::{Class, Dataset};
+/// use dlgeom_cert::fastexact::evaluate_exact;
+/// use dlgeom_cert::matrix::Matrix;
+/// use dlgeom_cert::network::{Layer, Network, Normalisation};
+/// let r = |s: &str| Rat::parse(s).unwrap();
+/// let data = Dataset::from_classes(vec![Class {
+///     name: None,
+///     target: vec![r("1")],
+///     target_given: true,
+///     inputs: vec![vec![r("0.5")], vec![r("-1/3")]],
+/// }]).unwrap();
+/// let net = Network { layers: vec![
+///     Layer { w: Matrix::from_vec(1, 1, vec![r("2/7")]), b: vec![r("0.1")] },
+///     Layer { w: Matrix::from_vec(1, 1, vec![r("3")]), b: vec![r("-1/2")] },
+/// ]};
+/// let fast = evaluate_exact(&net, &data, Normalisation::HalfMean);
+/// let naive = net.evaluate::<Rat>(&data, Normalisation::HalfMean);
+/// assert_eq!(fast.cost, naive.cost);
+/// assert_eq!(fast.gradient, naive.gradient);
+/// assert_eq!(fast.margin, naive.margin);
+/// ```
+pub fn evaluate_exact(net: &Network, data: &Dataset, norm: Normalisation) -> Evaluation<Rat> {
+    match ScaledData::new(data) {
+        Some(sd) => evaluate_scaled(&ScaledNetwork::new(net), &sd, norm),
+        None => net.evaluate::<Rat>(data, norm),
+    }
+}
+
+/// [`evaluate_exact`] on data already scaled (reuse one [`ScaledData`] for many networks).
+pub fn evaluate_scaled(
+    sn: &ScaledNetwork,
+    sd: &ScaledData,
+    norm: Normalisation,
+) -> Evaluation<Rat> {
+    let q = sn.q;
+    let nl = sn.layers.len();
+    let n = sd.n();
+    let den = Denoms::new(sn, sd);
+    let small: Option<Kernel<'_, i128>> = Kernel::new(sn, sd, &den);
+    let big: Kernel<'_, Int> = Kernel::new(sn, sd, &den).expect("Int never overflows");
+    let out_den = &den.h[nl];
+    let ranges: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(CHUNK)
+        .map(|s| s..(s + CHUNK).min(n))
+        .collect();
+    let parts: Vec<Part<Int>> = ranges
+        .into_par_iter()
+        .map(|range| {
+            small
+                .as_ref()
+                .and_then(|k| run_chunk(k, sd, out_den, range.clone()))
+                .map(Part::into_int)
+                .unwrap_or_else(|| {
+                    run_chunk(&big, sd, out_den, range).expect("Int never overflows")
+                })
+        })
+        .collect();
+    // Combine in chunk order.
+    let mut outputs = Vec::with_capacity(n);
+    let mut patterns = Vec::with_capacity(n);
+    let mut sse = Int::zero();
+    let mut margin: Vec<Option<(Int, usize, usize)>> = vec![None; nl - 1];
+    let mut zero_seen = false;
+    let mut grad: Vec<Vec<Int>> = (0..nl).map(|_| vec![Int::zero(); q * q + q]).collect();
+    for p in parts {
+        outputs.extend(p.outputs);
+        patterns.extend(p.patterns);
+        sse += &p.sse;
+        for (acc, m) in margin.iter_mut().zip(p.margin) {
+            if let Some(m) = m {
+                if acc.as_ref().is_none_or(|a| m.0 < a.0) {
+                    *acc = Some(m);
+                }
+            }
+        }
+        zero_seen |= p.zero_seen;
+        for (g, pg) in grad.iter_mut().zip(&p.grad) {
+            for (a, b) in g.iter_mut().zip(pg) {
+                *a += b;
+            }
+        }
+    }
+    // Across layers: smallest value a/H_ℓ (cross-multiplication), ties to the earliest
+    // (point, layer).
+    let mut best: Option<(usize, &(Int, usize, usize))> = None;
+    for (l, m) in margin.iter().enumerate() {
+        let Some(m) = m else { continue };
+        let take = match best {
+            None => true,
+            Some((bl, b)) => {
+                let lhs = &m.0 * &den.h[bl + 1];
+                let rhs = &b.0 * &den.h[l + 1];
+                match lhs.cmp(&rhs) {
+                    Ordering::Less => true,
+                    Ordering::Equal => m.1 < b.1,
+                    Ordering::Greater => false,
+                }
+            }
+        };
+        if take {
+            best = Some((l, m));
+        }
+    }
+    let margin = best.map(|(l, (v, p, m))| {
+        let (j, i) = sd.points[*p];
+        (
+            Rat::from_ints(v, &den.h[l + 1]).expect("positive denominator"),
+            Location {
+                class: j + 1,
+                point: i + 1,
+                layer: l + 1,
+                neuron: m + 1,
+            },
+        )
+    });
+    let nn = Int::from_i64(n as i64);
+    let scale = match norm {
+        Normalisation::HalfMean => Int::one(),
+        Normalisation::Mean => Int::from_i64(2),
+    };
+    let gradient = (!zero_seen).then(|| {
+        let mut out = Vec::with_capacity(nl * (q * q + q));
+        for (l, g) in grad.iter().enumerate() {
+            let dw = &(&den.delta[l] * &den.h[l]) * &nn;
+            let db = &den.delta[l] * &nn;
+            for (idx, v) in g.iter().enumerate() {
+                let d = if idx < q * q { &dw } else { &db };
+                out.push(Rat::from_ints(&(v * &scale), d).expect("positive denominator"));
+            }
+        }
+        out
+    });
+    let sse = Rat::from_ints(&sse, &(&den.r * &den.r)).expect("positive denominator");
+    Evaluation {
+        outputs,
+        cost: norm.apply(&sse, n),
+        sse,
+        margin,
+        gradient,
+        patterns,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Group moments (MATH.md §8)
+// ---------------------------------------------------------------------------------------
+
+/// Integer moments of a set of points over the common data denominator.
+struct GroupAcc {
+    count: usize,
+    /// Per class: number of points.
+    class_count: Vec<usize>,
+    /// Per class: `Σ x̃` (`Q` each).
+    class_sum: Vec<Vec<Int>>,
+    /// `Σ x̃ x̃ᵀ`, upper triangle row-major in a full `Q × Q` array.
+    xx: Vec<Int>,
+}
+
+impl GroupAcc {
+    fn new(q: usize, classes: usize) -> GroupAcc {
+        GroupAcc {
+            count: 0,
+            class_count: vec![0; classes],
+            class_sum: vec![vec![Int::zero(); q]; classes],
+            xx: vec![Int::zero(); q * q],
+        }
+    }
+    fn add_point(&mut self, sd: &ScaledData, p: usize) {
+        let q = sd.q;
+        let x = sd.input(p);
+        let j = sd.points[p].0;
+        self.count += 1;
+        self.class_count[j] += 1;
+        for (s, v) in self.class_sum[j].iter_mut().zip(x) {
+            *s += v;
+        }
+        for a in 0..q {
+            if x[a].is_zero() {
+                continue;
+            }
+            for b in a..q {
+                self.xx[a * q + b].add_mul_assign(&x[a], &x[b]);
+            }
+        }
+    }
+    fn merge(&mut self, o: &GroupAcc) {
+        self.count += o.count;
+        for (a, b) in self.class_count.iter_mut().zip(&o.class_count) {
+            *a += b;
+        }
+        for (a, b) in self.class_sum.iter_mut().zip(&o.class_sum) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.xx.iter_mut().zip(&o.xx) {
+            *a += b;
+        }
+    }
+    /// The [`Moments`] (dimension `Q`, targets in `ℚ^Q`) these sums describe.
+    fn moments(&self, sd: &ScaledData) -> Moments {
+        let q = sd.q;
+        let d = &sd.denom;
+        let e = &sd.target_denom;
+        let rat = |num: &Int, den: &Int| Rat::from_ints(num, den).expect("positive denominator");
+        let d2 = d * d;
+        let de = d * e;
+        let e2 = e * e;
+        let mut m = Moments::empty(q, q);
+        m.count = self.count;
+        let mut sum_x = vec![Int::zero(); q];
+        for s in &self.class_sum {
+            for (a, v) in sum_x.iter_mut().zip(s) {
+                *a += v;
+            }
+        }
+        for a in 0..q {
+            for b in a..q {
+                let v = rat(&self.xx[a * q + b], &d2);
+                m.gram[(b, a)] = v.clone();
+                m.gram[(a, b)] = v;
+            }
+            let s = rat(&sum_x[a], d);
+            m.gram[(q, a)] = s.clone();
+            m.gram[(a, q)] = s;
+        }
+        m.gram[(q, q)] = Rat::from_i64(self.count as i64);
+        let mut sum_yy = Int::zero();
+        let mut sum_y = vec![Int::zero(); q];
+        let mut cross = vec![Int::zero(); q * q];
+        for (j, (cnt, s)) in self.class_count.iter().zip(&self.class_sum).enumerate() {
+            if *cnt == 0 {
+                continue;
+            }
+            let c = Int::from_i64(*cnt as i64);
+            let y = &sd.targets[j];
+            for (k, yk) in y.iter().enumerate() {
+                sum_y[k].add_mul_assign(&c, yk);
+                sum_yy.add_mul_assign(&c, &(yk * yk));
+                for a in 0..q {
+                    cross[a * q + k].add_mul_assign(&s[a], yk);
+                }
+            }
+        }
+        for k in 0..q {
+            for a in 0..q {
+                m.cross[(a, k)] = rat(&cross[a * q + k], &de);
+            }
+            let sy = rat(&sum_y[k], e);
+            m.cross[(q, k)] = sy.clone();
+            m.sum_y[k] = sy;
+        }
+        m.sum_yy = rat(&sum_yy, &e2);
+        m
+    }
+}
+
+/// The §8 sufficient statistics of every pattern group: the points of `data` (in data order,
+/// `patterns[p]` the pattern of point `p`) grouped by pattern, each group's [`Moments`] with
+/// inputs in `ℚ^Q` and the class targets — exactly what `Moments::add_point` over the group's
+/// points gives, computed with integer sums over the common data denominator (in parallel
+/// over chunks of each group; deterministic). Keys in lexicographic pattern order.
+pub fn group_moments<'a>(
+    data: &Dataset,
+    patterns: &'a [Vec<bool>],
+) -> BTreeMap<&'a [bool], Moments> {
+    let q = data.q;
+    let Some(sd) = ScaledData::new(data) else {
+        // Huge common denominator: the naive rational accumulation.
+        let mut groups: BTreeMap<&[bool], Moments> = BTreeMap::new();
+        let mut idx = 0;
+        for c in &data.classes {
+            for x in &c.inputs {
+                groups
+                    .entry(&patterns[idx])
+                    .or_insert_with(|| Moments::empty(q, q))
+                    .add_point(x, &c.target);
+                idx += 1;
+            }
+        }
+        return groups;
+    };
+    group_moments_scaled(&sd, patterns)
+}
+
+/// [`group_moments`] on data already scaled.
+pub fn group_moments_scaled<'a>(
+    sd: &ScaledData,
+    patterns: &'a [Vec<bool>],
+) -> BTreeMap<&'a [bool], Moments> {
+    assert_eq!(patterns.len(), sd.n(), "one pattern per point");
+    let q = sd.q;
+    let classes = sd.targets.len();
+    let mut ids: BTreeMap<&[bool], usize> = BTreeMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (p, pat) in patterns.iter().enumerate() {
+        let next = ids.len();
+        let id = *ids.entry(pat).or_insert(next);
+        if id == members.len() {
+            members.push(Vec::new());
+        }
+        members[id].push(p);
+    }
+    let tasks: Vec<(usize, &[usize])> = members
+        .iter()
+        .enumerate()
+        .flat_map(|(g, ps)| ps.chunks(CHUNK).map(move |c| (g, c)))
+        .collect();
+    let partial: Vec<(usize, GroupAcc)> = tasks
+        .into_par_iter()
+        .map(|(g, ps)| {
+            let mut acc = GroupAcc::new(q, classes);
+            for &p in ps {
+                acc.add_point(sd, p);
+            }
+            (g, acc)
+        })
+        .collect();
+    let mut accs: Vec<Option<GroupAcc>> = (0..members.len()).map(|_| None).collect();
+    for (g, a) in partial {
+        match &mut accs[g] {
+            Some(acc) => acc.merge(&a),
+            slot @ None => *slot = Some(a),
+        }
+    }
+    let mut moments: Vec<Option<Moments>> = accs
+        .into_par_iter()
+        .map(|a| Some(a.expect("every group has a point").moments(sd)))
+        .collect();
+    ids.into_iter()
+        .map(|(pat, id)| (pat, moments[id].take().expect("each group once")))
+        .collect()
+}

@@ -1,0 +1,357 @@
+//! The integer common-denominator fast path (`dlgeom_cert::fastexact`) against the naive
+//! rational reference `Network::evaluate::<Rat>` and `Moments::add_point` (MATH.md §1–§2, §8):
+//! field-by-field equality on random small networks and data (including exact-zero
+//! pre-activations, margin ties, big numbers that overflow the `i128` kernel, several chunks),
+//! and on every network the pipeline builds for the bundled examples.
+//!
+//! `perf_global_minimizer_large` (ignored) times one exact evaluation on N = 10⁵ points.
+
+use dlgeom_cert::arith::Rat;
+use dlgeom_cert::data::{Class, DataLimits, Dataset};
+use dlgeom_cert::fastexact::{evaluate_exact, group_moments, ScaledData};
+use dlgeom_cert::lsq::Moments;
+use dlgeom_cert::matrix::Matrix;
+use dlgeom_cert::network::{Evaluation, Layer, Network, Normalisation};
+use dlgeom_cert::verify::{run, Options, Outcome};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+// ------------------------------------------------------------------------- reference
+
+fn naive_groups<'a>(data: &Dataset, patterns: &'a [Vec<bool>]) -> BTreeMap<&'a [bool], Moments> {
+    let q = data.q;
+    let mut groups: BTreeMap<&[bool], Moments> = BTreeMap::new();
+    let mut idx = 0;
+    for c in &data.classes {
+        for x in &c.inputs {
+            groups
+                .entry(&patterns[idx])
+                .or_insert_with(|| Moments::empty(q, q))
+                .add_point(x, &c.target);
+            idx += 1;
+        }
+    }
+    groups
+}
+
+/// Fast == naive, field by field, for both normalisations; group moments == naive moments.
+fn check_same(net: &Network, data: &Dataset) -> Result<(), TestCaseError> {
+    for norm in [Normalisation::HalfMean, Normalisation::Mean] {
+        let fast: Evaluation<Rat> = evaluate_exact(net, data, norm);
+        let naive: Evaluation<Rat> = net.evaluate(data, norm);
+        prop_assert_eq!(&fast.outputs, &naive.outputs, "outputs");
+        prop_assert_eq!(&fast.cost, &naive.cost, "cost");
+        prop_assert_eq!(&fast.sse, &naive.sse, "sse");
+        prop_assert_eq!(&fast.margin, &naive.margin, "margin and location");
+        prop_assert_eq!(&fast.gradient, &naive.gradient, "gradient");
+        prop_assert_eq!(&fast.patterns, &naive.patterns, "patterns");
+        prop_assert_eq!(network_method(net, data, norm).cost, naive.cost);
+    }
+    let naive: Evaluation<Rat> = net.evaluate(data, Normalisation::HalfMean);
+    let fast_groups = group_moments(data, &naive.patterns);
+    let slow_groups = naive_groups(data, &naive.patterns);
+    prop_assert_eq!(fast_groups, slow_groups, "group moments");
+    Ok(())
+}
+
+fn network_method(net: &Network, data: &Dataset, norm: Normalisation) -> Evaluation<Rat> {
+    net.evaluate_exact(data, norm)
+}
+
+// ------------------------------------------------------------------------- strategies
+
+/// Small rationals: zeros, integers, decimals, fractions with various denominators, and
+/// occasionally big ones (so that the `i128` kernel overflows and falls back).
+fn arb_rat() -> impl Strategy<Value = Rat> {
+    prop_oneof![
+        3 => Just(Rat::zero()),
+        4 => (-4i64..=4).prop_map(Rat::from_i64),
+        4 => (-2000i64..=2000, 0u32..=3).prop_map(|(n, e)| Rat::from_frac(n, 10i64.pow(e)).unwrap()),
+        4 => (-30i64..=30, 1i64..=13).prop_map(|(n, d)| Rat::from_frac(n, d).unwrap()),
+        1 => (-9i64..=9, 1i64..=9, 15u32..=40).prop_map(|(n, d, e)| {
+            let big = Rat::parse(&format!("{n}e{e}")).unwrap();
+            &big / &Rat::from_i64(d)
+        }),
+        1 => (-9i64..=9, 15u32..=40).prop_map(|(n, e)| Rat::parse(&format!("{n}e-{e}")).unwrap()),
+    ]
+}
+
+fn arb_vec(len: usize) -> impl Strategy<Value = Vec<Rat>> {
+    prop::collection::vec(arb_rat(), len)
+}
+
+fn arb_data(q: usize) -> impl Strategy<Value = Dataset> {
+    let class = (1usize..=6, any::<bool>()).prop_flat_map(move |(n, one_hot)| {
+        (
+            prop::collection::vec(arb_vec(q), n),
+            arb_vec(q),
+            Just(one_hot),
+            // duplicate some points (margin ties between points)
+            prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+        )
+    });
+    prop::collection::vec(class, q).prop_map(move |classes| {
+        let classes = classes
+            .into_iter()
+            .enumerate()
+            .map(|(j, (mut inputs, target, one_hot, dups))| {
+                for d in dups {
+                    let x = d.get(&inputs).clone();
+                    inputs.push(x);
+                }
+                let target = if one_hot {
+                    (0..q)
+                        .map(|m| if m == j { Rat::one() } else { Rat::zero() })
+                        .collect()
+                } else {
+                    target
+                };
+                Class {
+                    name: None,
+                    target,
+                    target_given: !one_hot,
+                    inputs,
+                }
+            })
+            .collect();
+        Dataset::from_classes(classes).expect("valid shapes")
+    })
+}
+
+fn arb_network(q: usize, hidden: usize) -> impl Strategy<Value = Network> {
+    prop::collection::vec((arb_vec(q * q), arb_vec(q)), hidden + 1).prop_map(move |ls| Network {
+        layers: ls
+            .into_iter()
+            .map(|(w, b)| Layer {
+                w: Matrix::from_vec(q, q, w),
+                b,
+            })
+            .collect(),
+    })
+}
+
+/// Shift `b_ℓ[m]` so that `z^ℓ_m(x) = 0` exactly for one data point `x` (layers after `ℓ`
+/// are unaffected in form; only `z^ℓ_m` at that point is forced to zero).
+fn force_zero(
+    net: &mut Network,
+    data: &Dataset,
+    point: prop::sample::Index,
+    layer: usize,
+    neuron: usize,
+) {
+    let xs: Vec<&Vec<Rat>> = data.classes.iter().flat_map(|c| c.inputs.iter()).collect();
+    let x = point.get(&xs);
+    let (_, zs) = net.trace(x);
+    let z = zs[layer][neuron].clone();
+    net.layers[layer].b[neuron] -= &z;
+}
+
+fn arb_case() -> impl Strategy<Value = (Network, Dataset)> {
+    (1usize..=4, 0usize..=3)
+        .prop_flat_map(|(q, hidden)| {
+            (
+                arb_network(q, hidden),
+                arb_data(q),
+                prop::option::weighted(0.3, (any::<prop::sample::Index>(), 0..hidden.max(1), 0..q)),
+            )
+        })
+        .prop_map(|(mut net, data, zero)| {
+            if let Some((p, l, m)) = zero {
+                if net.hidden() > 0 {
+                    force_zero(&mut net, &data, p, l, m);
+                }
+            }
+            (net, data)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+    /// Random networks (Q = 1..4, L = 0..3) on random rational data: fast == naive.
+    #[test]
+    fn fast_equals_naive((net, data) in arb_case()) {
+        check_same(&net, &data)?;
+    }
+}
+
+// ------------------------------------------------------------------------- fixed cases
+
+fn r(s: &str) -> Rat {
+    Rat::parse(s).unwrap()
+}
+
+/// More than one chunk (CHUNK = 256 points): the combination of partial sums and margin
+/// ties across chunks (the same point repeated in every chunk, first occurrence wins), with
+/// an i128 overflow in a later chunk only.
+#[test]
+fn many_chunks_ties_and_overflow() {
+    let mut inputs: Vec<Vec<Rat>> = (0..700)
+        .map(|i| {
+            vec![
+                Rat::from_frac(i % 37 - 18, 8).unwrap(),
+                Rat::from_frac(i % 11, 3).unwrap(),
+            ]
+        })
+        .collect();
+    inputs[650] = vec![r("1e25"), r("-3")]; // overflows i128 products in chunk 3 only
+    let data = Dataset::from_classes(vec![
+        Class {
+            name: None,
+            target: vec![r("1"), r("0")],
+            target_given: false,
+            inputs: inputs[..400].to_vec(),
+        },
+        Class {
+            name: None,
+            target: vec![r("0.25"), r("1/3")],
+            target_given: true,
+            inputs: inputs[400..].to_vec(),
+        },
+    ])
+    .unwrap();
+    let net = Network {
+        layers: vec![
+            Layer {
+                w: Matrix::from_vec(2, 2, vec![r("1/2"), r("0"), r("-1/5"), r("1")]),
+                b: vec![r("1/7"), r("0.3")],
+            },
+            Layer {
+                w: Matrix::from_vec(2, 2, vec![r("2"), r("-1/3"), r("1"), r("1")]),
+                b: vec![r("-1"), r("0")],
+            },
+            Layer {
+                w: Matrix::from_vec(2, 2, vec![r("3/11"), r("1"), r("0"), r("-2")]),
+                b: vec![r("5"), r("1/9")],
+            },
+        ],
+    };
+    check_same(&net, &data).unwrap();
+}
+
+/// A common denominator beyond the bit limit: the fast path declines and falls back.
+#[test]
+fn huge_common_denominator_falls_back() {
+    // denominators 2^k·3 for many k and distinct primes: lcm far above 2048 bits
+    let primes = [
+        3i64, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73,
+    ];
+    let inputs: Vec<Vec<Rat>> = (0..400)
+        .map(|i| {
+            let p = primes[i % primes.len()];
+            let d = Rat::parse(&format!("1e{}", 3 + 2 * i)).unwrap();
+            vec![
+                &Rat::from_frac(1, p).unwrap() / &d,
+                Rat::from_frac(i as i64, 7).unwrap(),
+            ]
+        })
+        .collect();
+    let data = Dataset::from_classes(vec![
+        Class {
+            name: None,
+            target: vec![r("1"), r("0")],
+            target_given: false,
+            inputs: inputs[..200].to_vec(),
+        },
+        Class {
+            name: None,
+            target: vec![r("0"), r("1")],
+            target_given: false,
+            inputs: inputs[200..].to_vec(),
+        },
+    ])
+    .unwrap();
+    assert!(ScaledData::new(&data).is_none());
+    let net = Network {
+        layers: vec![
+            Layer {
+                w: Matrix::from_vec(2, 2, vec![r("1"), r("2"), r("-1"), r("1/3")]),
+                b: vec![r("0"), r("1")],
+            },
+            Layer {
+                w: Matrix::from_vec(2, 2, vec![r("1"), r("0"), r("0"), r("1")]),
+                b: vec![r("0"), r("0")],
+            },
+        ],
+    };
+    check_same(&net, &data).unwrap();
+}
+
+/// Every network the pipeline builds on every bundled example: fast == naive.
+#[test]
+fn bundled_examples_pipeline_networks() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let data = Dataset::load(Path::new(&path), &DataLimits::default()).unwrap();
+        let opts = Options {
+            layers: data.q,
+            norm: Normalisation::HalfMean,
+            partition_limit: 5,
+        };
+        for e in run(&data, &opts).entries {
+            if let Outcome::Built(b) = e.outcome {
+                check_same(&b.construction.network, &data)
+                    .unwrap_or_else(|err| panic!("{}: {:?}: {err}", path.display(), e.plan));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} networks checked");
+}
+
+/// Timing of one exact evaluation (cost, gradient, margin) of the global minimizer on
+/// `gen --classes 8 --per-class 12500 --spread 1 --seed 1` (N = 10⁵, Q = L = 8). Run with
+/// `cargo test --release --test fastexact -- --ignored --nocapture perf`; prints timings,
+/// asserts only equality with the naive path when `FASTEXACT_NAIVE=1`.
+#[test]
+#[ignore]
+fn perf_global_minimizer_large() {
+    use dlgeom_cert::construct::{build, plans};
+    use std::time::Instant;
+    let path = std::env::var("FASTEXACT_DATA").unwrap_or_else(|_| "/tmp/fx/g8.json".to_string());
+    let data = Dataset::load(Path::new(&path), &DataLimits::default()).unwrap();
+    let t = Instant::now();
+    let c = build(&data, data.q, &plans::global(data.q)).expect("global minimizer builds");
+    println!(
+        "build: {:.2?}, max weight bits {}",
+        t.elapsed(),
+        c.network.max_bits()
+    );
+    let t = Instant::now();
+    let sd = ScaledData::new(&data).expect("small denominators");
+    println!(
+        "scale data: {:.2?} (D has {} bits)",
+        t.elapsed(),
+        sd.denom.bit_size()
+    );
+    let t = Instant::now();
+    let fast = evaluate_exact(&c.network, &data, Normalisation::HalfMean);
+    println!(
+        "fast exact evaluation: {:.2?} (cost {}, margin {:?})",
+        t.elapsed(),
+        fast.cost,
+        fast.margin.as_ref().map(|m| m.0.to_f64())
+    );
+    let t = Instant::now();
+    let g = group_moments(&data, &fast.patterns);
+    println!("group moments: {:.2?} ({} groups)", t.elapsed(), g.len());
+    if std::env::var("FASTEXACT_NAIVE").is_ok() {
+        let t = Instant::now();
+        let naive: Evaluation<Rat> = c.network.evaluate(&data, Normalisation::HalfMean);
+        println!("naive exact evaluation: {:.2?}", t.elapsed());
+        assert_eq!(fast.outputs, naive.outputs);
+        assert_eq!(fast.cost, naive.cost);
+        assert_eq!(fast.margin, naive.margin);
+        assert_eq!(fast.gradient, naive.gradient);
+        assert_eq!(fast.patterns, naive.patterns);
+        let t = Instant::now();
+        let slow = naive_groups(&data, &naive.patterns);
+        println!("naive group moments: {:.2?}", t.elapsed());
+        assert_eq!(g, slow);
+    }
+}
