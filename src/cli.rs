@@ -540,3 +540,128 @@ pub fn plot(
         Err(e) => Output::bad_input(e),
     }
 }
+
+/// `dlgeom-cert certify --network NET DATA`: the §8 certificate for a network given by the
+/// user (exact JSON weights or `.safetensors` read at their exact binary values). Exit 0 when
+/// the network is a certified local (or global) minimum, 1 otherwise (the report then shows
+/// the exact gradient or the gap), 2 on bad input.
+pub fn certify(
+    net_path: &Path,
+    data_path: &Path,
+    out: Option<&Path>,
+    force: bool,
+    norm: Normalisation,
+    json: bool,
+    limits: &DataLimits,
+) -> Output {
+    let data = match load_data(data_path, limits) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let net = match crate::netio::load_network(net_path) {
+        Ok(n) => n,
+        Err(e) => return Output::bad_input(format!("{}: {e}", net_path.display())),
+    };
+    if net.width() != data.q {
+        return Output::bad_input(format!(
+            "{}: the network has width {} but the data has Q = {} classes",
+            net_path.display(),
+            net.width(),
+            data.q
+        ));
+    }
+    if let Some(p) = out {
+        if p.exists() && !force {
+            return Output::bad_input(format!("{} exists; use --force to overwrite", p.display()));
+        }
+    }
+    let analysis = crate::certify::analyse(&net, &data, norm);
+    let cert = crate::verify::imported_certificate(&data, norm, &net, &analysis);
+    let rep = checker::check(&cert, &data, Backend::Malachite);
+    let mut o = Output::default();
+    if let Some(p) = out {
+        if let Err(e) = write_atomic(p, cert.to_json().as_bytes()) {
+            return Output::bad_input(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    let c = &cert.claims;
+    if json {
+        o.stdout = cert.to_json();
+    } else {
+        o.stdout.push_str(&format!("verdict: {}\n", c.verdict));
+        o.stdout.push_str(&format!(
+            "cost: {} (f64 {:e})\n",
+            c.cost,
+            cert.float_check.cost_f64.unwrap_or(f64::NAN)
+        ));
+        o.stdout.push_str(&format!(
+            "margin: {} at class {}, point {}, layer {}, neuron {}\n",
+            c.margin.value, c.margin.class, c.margin.point, c.margin.layer, c.margin.neuron
+        ));
+        match (&c.gradient, c.gradient_zero) {
+            (_, true) => o.stdout.push_str("gradient: exactly zero\n"),
+            (Some(g), false) => {
+                let nz = g.iter().filter(|x| *x != "0").count();
+                o.stdout.push_str(&format!(
+                    "gradient: NOT zero ({nz} of {} entries nonzero; exact entries in the certificate; f64 max |entry| {:e})\n",
+                    g.len(),
+                    cert.float_check.max_abs_gradient_f64.unwrap_or(f64::NAN)
+                ));
+            }
+            (None, false) => o
+                .stdout
+                .push_str("gradient: not defined (a pre-activation is exactly 0)\n"),
+        }
+        if let Some(r) = &c.pattern_region {
+            o.stdout.push_str(&format!(
+                "pattern groups: {}; sum of least-squares bounds {}; gap {} ({})\n",
+                r.groups.len(),
+                r.sum,
+                r.gap,
+                if r.certified {
+                    "certified local minimum"
+                } else {
+                    "not certified"
+                }
+            ));
+        }
+        if let Some(d) = &c.descent {
+            o.stdout.push_str(&format!(
+                "descent step t = {} along −∇C lowers the cost to {}\n",
+                d.step,
+                crate::report::shorten(&d.cost_after)
+            ));
+        }
+        if let Some(p) = out {
+            o.stdout
+                .push_str(&format!("certificate written to {}\n", p.display()));
+        }
+    }
+    if !rep.accepted() {
+        o.stderr
+            .push_str(&format!("self-check REJECTED: {}\n", first_failure(&rep)));
+        o.code = 1;
+        return o;
+    }
+    o.code = if matches!(c.verdict.as_str(), "global-minimum" | "local-minimum") {
+        0
+    } else {
+        1
+    };
+    o
+}
+
+/// `dlgeom-cert export CERT --out weights.safetensors`: f64 and f32 safetensors (and optional
+/// `.npy`) named like a PyTorch `nn.Sequential` state dict.
+pub fn export(input: &Path, out: &Path, npy: bool, force: bool) -> Output {
+    match crate::netio::export(input, out, npy, force) {
+        Ok(paths) => Output {
+            stdout: paths
+                .iter()
+                .map(|p| format!("wrote {}\n", p.display()))
+                .collect(),
+            ..Output::default()
+        },
+        Err(e) => Output::bad_input(e),
+    }
+}

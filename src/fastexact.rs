@@ -803,13 +803,13 @@ impl GroupAcc {
                 *a += v;
             }
         }
-        for a in 0..q {
+        for (a, sa) in sum_x.iter().enumerate() {
             for b in a..q {
                 let v = rat(&self.xx[a * q + b], &d2);
                 m.gram[(b, a)] = v.clone();
                 m.gram[(a, b)] = v;
             }
-            let s = rat(&sum_x[a], d);
+            let s = rat(sa, d);
             m.gram[(q, a)] = s.clone();
             m.gram[(a, q)] = s;
         }

@@ -38,6 +38,15 @@ enum BackendArg {
     Num,
 }
 
+impl From<Norm> for Normalisation {
+    fn from(n: Norm) -> Normalisation {
+        match n {
+            Norm::Half => Normalisation::HalfMean,
+            Norm::Mean => Normalisation::Mean,
+        }
+    }
+}
+
 impl From<BackendArg> for Backend {
     fn from(b: BackendArg) -> Backend {
         match b {
@@ -173,6 +182,51 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Certify a network given by the user (exact JSON weights, a certificate, or
+    /// .safetensors read at their exact binary values) on the data: pattern-region bound,
+    /// exact gradient, margin, verdict (exit 0 only for a certified minimum).
+    #[command(
+        after_help = "Example:\n  dlgeom-cert certify --network weights.safetensors examples/two_classes.json --out cert.json"
+    )]
+    Certify {
+        /// The network: .safetensors (PyTorch nn.Sequential names 0.weight, 0.bias, 2.weight, …) or JSON
+        #[arg(long)]
+        network: PathBuf,
+        /// Training data
+        data: PathBuf,
+        /// Write the certificate here
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an existing certificate
+        #[arg(long)]
+        force: bool,
+        /// Cost normalisation
+        #[arg(long, value_enum, default_value = "half")]
+        normalisation: Norm,
+        /// Print the certificate as JSON
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Export a certificate's network as safetensors (f64 and an f32 copy) named like a
+    /// PyTorch nn.Sequential state dict.
+    #[command(
+        after_help = "Example:\n  dlgeom-cert export certs/global.json --out weights.safetensors --npy\n  python3 scripts/check_export.py certs/global.json examples/two_classes.json weights.safetensors"
+    )]
+    Export {
+        /// Certificate (or network JSON)
+        cert: PathBuf,
+        /// Output .safetensors file (f64); the f32 copy is written beside it
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write one .npy file per tensor
+        #[arg(long)]
+        npy: bool,
+        /// Overwrite existing files
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the JSON Schemas of the data format and the certificate format.
     Schema,
     /// Write clustered data with exact decimal coordinates (class j centred at 10·e_j).
@@ -227,10 +281,7 @@ fn main() {
             layers,
             out,
             force,
-            norm: match normalisation {
-                Norm::Half => Normalisation::HalfMean,
-                Norm::Mean => Normalisation::Mean,
-            },
+            norm: normalisation.into(),
             partition_limit,
             json,
             quiet,
@@ -252,6 +303,29 @@ fn main() {
             quiet,
         } => cli::reproduce(&root, update, backend.into(), quiet),
         Command::Schema => cli::schema(),
+        Command::Certify {
+            network,
+            data,
+            out,
+            force,
+            normalisation,
+            json,
+            limits,
+        } => cli::certify(
+            &network,
+            &data,
+            out.as_deref(),
+            force,
+            normalisation.into(),
+            json,
+            &limits.limits(),
+        ),
+        Command::Export {
+            cert,
+            out,
+            npy,
+            force,
+        } => cli::export(&cert, &out, npy, force),
         Command::Plot {
             data,
             out,

@@ -303,7 +303,7 @@ pub fn render(s: &Summary) -> String {
 }
 
 /// Long exact numbers are shown with their size; certificates hold them in full.
-fn shorten(s: &str) -> String {
+pub fn shorten(s: &str) -> String {
     if s.len() <= 40 {
         s.to_string()
     } else {

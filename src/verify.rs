@@ -433,3 +433,40 @@ impl Run {
         self.entries.iter().find(|e| e.plan.id() == id)
     }
 }
+
+/// The certificate of a network supplied by the user (`certify --network`, MATH.md §8):
+/// family `imported`, no construction; claims as for any configuration; degeneracy (`rank J`,
+/// the Hessian kernel at zero cost) only for certified minima.
+pub fn imported_certificate(
+    data: &Dataset,
+    norm: Normalisation,
+    net: &Network,
+    analysis: &Analysis,
+) -> Certificate {
+    let minimum = matches!(
+        analysis.verdict,
+        Verdict::GlobalMinimum | Verdict::LocalMinimum
+    );
+    let degeneracy = minimum.then(|| degeneracy(net, data, analysis, &[], norm));
+    let (claims, float_check) = claims_and_float(net, data, analysis, degeneracy);
+    Certificate {
+        format: FORMAT.to_string(),
+        tool: Tool {
+            name: "dlgeom-cert".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        source: SOURCE.to_string(),
+        data: data_binding(data, norm),
+        configuration: Configuration {
+            id: "imported".to_string(),
+            family: "imported".to_string(),
+            collapse_order: vec![],
+            passing: vec![],
+            cones: vec![],
+            idle_shift: "0".to_string(),
+        },
+        network: network_record(net),
+        claims,
+        float_check,
+    }
+}

@@ -212,3 +212,106 @@ fn gen_is_deterministic_and_verifiable() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn certify_and_export_round_trip() {
+    let d = tmpdir("certify");
+    let certs = d.join("certs");
+    let o = run(&[
+        "verify",
+        "examples/two_classes.json",
+        "--out",
+        certs.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    // The exact certificate as network input: the global minimum is recognised.
+    let o = run(&[
+        "certify",
+        "--network",
+        certs.join("global.json").to_str().unwrap(),
+        "examples/two_classes.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("verdict: global-minimum"));
+    assert!(text(&o.stdout).contains("gradient: exactly zero"));
+    // Export to safetensors, read back at the exact binary values: the f64-rounded network
+    // has cost 25/2^112 > 0 and a nonzero exact gradient, so it is not a local minimum.
+    let w = d.join("w.safetensors");
+    let o = run(&[
+        "export",
+        certs.join("global.json").to_str().unwrap(),
+        "--out",
+        w.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(d.join("w.f32.safetensors").exists());
+    let c = d.join("imported.json");
+    let o = run(&[
+        "certify",
+        "--network",
+        w.to_str().unwrap(),
+        "examples/two_classes.json",
+        "--out",
+        c.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let so = text(&o.stdout);
+    assert!(so.contains("verdict: not-a-local-minimum"), "{so}");
+    assert!(
+        so.contains("cost: 25/5192296858534827628530496329220096"),
+        "{so}"
+    );
+    assert!(so.contains("gradient: NOT zero"), "{so}");
+    for backend in ["malachite", "num"] {
+        let o = run(&[
+            "check",
+            c.to_str().unwrap(),
+            "--data",
+            "examples/two_classes.json",
+            "--backend",
+            backend,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    }
+    // A hand-written JSON network: pass-mode hidden layer, zero output layer.
+    let net = d.join("net.json");
+    std::fs::write(
+        &net,
+        r#"{"layers":[{"w":[["1","0"],["0","1"]],"b":["100","100"]},{"w":[["0","0"],["0","0"]],"b":["0","0"]}]}"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "certify",
+        "--network",
+        net.to_str().unwrap(),
+        "examples/two_classes.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stdout).contains("verdict: not-a-local-minimum"),
+        "{}",
+        text(&o.stdout)
+    );
+    // Width mismatch is bad input.
+    let o = run(&[
+        "certify",
+        "--network",
+        net.to_str().unwrap(),
+        "examples/three_classes.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("width 2"));
+    // Plot writes an SVG.
+    let svg = d.join("p.svg");
+    let o = run(&[
+        "plot",
+        "examples/two_classes.json",
+        "--out",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = std::fs::read_to_string(&svg).unwrap();
+    assert!(s.starts_with("<svg") && s.contains("collapse class a"));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -62,30 +62,38 @@ fn network_method(net: &Network, data: &Dataset, norm: Normalisation) -> Evaluat
 // ------------------------------------------------------------------------- strategies
 
 /// Small rationals: zeros, integers, decimals, fractions with various denominators, and
-/// occasionally big ones (so that the `i128` kernel overflows and falls back).
-fn arb_rat() -> impl Strategy<Value = Rat> {
-    prop_oneof![
+/// when `big`, occasionally huge or tiny ones (so that the `i128` kernel overflows and falls
+/// back to big integers).
+fn arb_rat(big: bool) -> BoxedStrategy<Rat> {
+    let small = prop_oneof![
         3 => Just(Rat::zero()),
         4 => (-4i64..=4).prop_map(Rat::from_i64),
         4 => (-2000i64..=2000, 0u32..=3).prop_map(|(n, e)| Rat::from_frac(n, 10i64.pow(e)).unwrap()),
         4 => (-30i64..=30, 1i64..=13).prop_map(|(n, d)| Rat::from_frac(n, d).unwrap()),
+    ];
+    if !big {
+        return small.boxed();
+    }
+    prop_oneof![
+        8 => small,
         1 => (-9i64..=9, 1i64..=9, 15u32..=40).prop_map(|(n, d, e)| {
             let big = Rat::parse(&format!("{n}e{e}")).unwrap();
             &big / &Rat::from_i64(d)
         }),
         1 => (-9i64..=9, 15u32..=40).prop_map(|(n, e)| Rat::parse(&format!("{n}e-{e}")).unwrap()),
     ]
+    .boxed()
 }
 
-fn arb_vec(len: usize) -> impl Strategy<Value = Vec<Rat>> {
-    prop::collection::vec(arb_rat(), len)
+fn arb_vec(len: usize, big: bool) -> impl Strategy<Value = Vec<Rat>> {
+    prop::collection::vec(arb_rat(big), len)
 }
 
-fn arb_data(q: usize) -> impl Strategy<Value = Dataset> {
+fn arb_data(q: usize, big: bool) -> impl Strategy<Value = Dataset> {
     let class = (1usize..=6, any::<bool>()).prop_flat_map(move |(n, one_hot)| {
         (
-            prop::collection::vec(arb_vec(q), n),
-            arb_vec(q),
+            prop::collection::vec(arb_vec(q, big), n),
+            arb_vec(q, big),
             Just(one_hot),
             // duplicate some points (margin ties between points)
             prop::collection::vec(any::<prop::sample::Index>(), 0..3),
@@ -119,15 +127,17 @@ fn arb_data(q: usize) -> impl Strategy<Value = Dataset> {
     })
 }
 
-fn arb_network(q: usize, hidden: usize) -> impl Strategy<Value = Network> {
-    prop::collection::vec((arb_vec(q * q), arb_vec(q)), hidden + 1).prop_map(move |ls| Network {
-        layers: ls
-            .into_iter()
-            .map(|(w, b)| Layer {
-                w: Matrix::from_vec(q, q, w),
-                b,
-            })
-            .collect(),
+fn arb_network(q: usize, hidden: usize, big: bool) -> impl Strategy<Value = Network> {
+    prop::collection::vec((arb_vec(q * q, big), arb_vec(q, big)), hidden + 1).prop_map(move |ls| {
+        Network {
+            layers: ls
+                .into_iter()
+                .map(|(w, b)| Layer {
+                    w: Matrix::from_vec(q, q, w),
+                    b,
+                })
+                .collect(),
+        }
     })
 }
 
@@ -148,11 +158,11 @@ fn force_zero(
 }
 
 fn arb_case() -> impl Strategy<Value = (Network, Dataset)> {
-    (1usize..=4, 0usize..=3)
-        .prop_flat_map(|(q, hidden)| {
+    (1usize..=4, 0usize..=3, prop::bool::weighted(0.3))
+        .prop_flat_map(|(q, hidden, big)| {
             (
-                arb_network(q, hidden),
-                arb_data(q),
+                arb_network(q, hidden, big),
+                arb_data(q, big),
                 prop::option::weighted(0.3, (any::<prop::sample::Index>(), 0..hidden.max(1), 0..q)),
             )
         })
