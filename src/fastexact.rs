@@ -625,7 +625,11 @@ pub fn evaluate_scaled(
     let nl = sn.layers.len();
     let n = sd.n();
     let den = Denoms::new(sn, sd);
-    let small: Option<Kernel<'_, i128>> = Kernel::new(sn, sd, &den);
+    let small: Option<Kernel<'_, i128>> = if std::env::var("FASTEXACT_NO_I128").is_ok() {
+        None
+    } else {
+        Kernel::new(sn, sd, &den)
+    }; // TEMP
     let big: Kernel<'_, Int> = Kernel::new(sn, sd, &den).expect("Int never overflows");
     let out_den = &den.h[nl];
     let ranges: Vec<std::ops::Range<usize>> = (0..n)
