@@ -466,12 +466,14 @@ fn active<N: Num>(v: &N, relu: bool) -> bool {
     }
 }
 
-/// The per-point loop over points `range` (data order). `None` on overflow.
+/// The per-point loop over points `range` (data order). `None` on overflow. Without `full`
+/// only the cost and the margin are computed (no outputs, patterns or gradient).
 fn run_chunk<N: Num>(
     k: &Kernel<'_, N>,
     sd: &ScaledData,
     out_den: &Int,
     range: std::ops::Range<usize>,
+    full: bool,
 ) -> Option<Part<N>> {
     let (q, nl) = (k.q, k.nl);
     let len = range.len();
@@ -507,11 +509,13 @@ fn run_chunk<N: Num>(
                 }
             }
         }
-        let mut pat = Vec::with_capacity((nl - 1) * q);
+        let mut pat = Vec::with_capacity(if full { (nl - 1) * q } else { 0 });
         for (l, z) in zs[..nl - 1].iter().enumerate() {
             for (m, v) in z.iter().enumerate() {
                 let s = v.signum();
-                pat.push(s > 0);
+                if full {
+                    pat.push(s > 0);
+                }
                 if s == 0 {
                     part.zero_seen = true;
                 }
@@ -528,6 +532,9 @@ fn run_chunk<N: Num>(
         for ((rm, fm), tm) in r.iter_mut().zip(f).zip(&k.ty[j]) {
             rm.set_mul_sub(fm, &k.fmul, tm)?;
             part.sse.add_mul(rm, rm)?;
+        }
+        if !full {
+            continue;
         }
         part.outputs.push(
             f.iter()
@@ -581,6 +588,80 @@ fn run_chunk<N: Num>(
     Some(part)
 }
 
+/// Data prepared once for many exact evaluations: scaled to integers ([`ScaledData`]) when
+/// the common denominator is small enough, else evaluated by the naive rational code (same
+/// results either way).
+#[derive(Clone, Debug)]
+pub struct ExactData<'a> {
+    data: &'a Dataset,
+    scaled: Option<ScaledData>,
+}
+
+/// The cost and the margin of a network on the data (a light [`Evaluation`]: no outputs,
+/// patterns or gradient), exactly as [`Network::evaluate`]`::<Rat>` gives them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostMargin {
+    /// The cost with the chosen normalisation.
+    pub cost: Rat,
+    /// `Σ |f − y|²`.
+    pub sse: Rat,
+    /// `min |z^ℓ_m(x)|` and its first location (`None` when `L = 0`).
+    pub margin: Option<(Rat, Location)>,
+}
+
+impl<'a> ExactData<'a> {
+    /// Scale `data` once (see [`ScaledData::new`]).
+    pub fn new(data: &'a Dataset) -> ExactData<'a> {
+        ExactData {
+            data,
+            scaled: ScaledData::new(data),
+        }
+    }
+    /// The data.
+    pub fn data(&self) -> &'a Dataset {
+        self.data
+    }
+    /// The scaled data, `None` when the fast path declined (huge common denominator).
+    pub fn scaled(&self) -> Option<&ScaledData> {
+        self.scaled.as_ref()
+    }
+    /// The full exact evaluation (see [`evaluate_exact`]).
+    pub fn evaluate(&self, net: &Network, norm: Normalisation) -> Evaluation<Rat> {
+        match &self.scaled {
+            Some(sd) => evaluate_scaled(&ScaledNetwork::new(net), sd, norm),
+            None => net.evaluate::<Rat>(self.data, norm),
+        }
+    }
+    /// Only the cost and the margin (no backpropagation, no outputs): for step searches.
+    pub fn cost_margin(&self, net: &Network, norm: Normalisation) -> CostMargin {
+        match &self.scaled {
+            Some(sd) => {
+                let e = eval_core(&ScaledNetwork::new(net), sd, norm, false);
+                CostMargin {
+                    cost: e.cost,
+                    sse: e.sse,
+                    margin: e.margin,
+                }
+            }
+            None => {
+                let e = net.evaluate::<Rat>(self.data, norm);
+                CostMargin {
+                    cost: e.cost,
+                    sse: e.sse,
+                    margin: e.margin,
+                }
+            }
+        }
+    }
+    /// The §8 group moments (see [`group_moments`]).
+    pub fn group_moments<'p>(&self, patterns: &'p [Vec<bool>]) -> BTreeMap<&'p [bool], Moments> {
+        match &self.scaled {
+            Some(sd) => group_moments_scaled(sd, patterns),
+            None => naive_group_moments(self.data, patterns),
+        }
+    }
+}
+
 /// Cost, margin, patterns, outputs and (when no pre-activation is exactly 0) the gradient of
 /// `net` on `data`, exactly: the same [`Evaluation`] as [`Network::evaluate`]`::<Rat>`, field
 /// by field, computed with integer numerators over common denominators.
@@ -609,10 +690,12 @@ fn run_chunk<N: Num>(
 /// assert_eq!(fast.margin, naive.margin);
 /// ```
 pub fn evaluate_exact(net: &Network, data: &Dataset, norm: Normalisation) -> Evaluation<Rat> {
-    match ScaledData::new(data) {
-        Some(sd) => evaluate_scaled(&ScaledNetwork::new(net), &sd, norm),
-        None => net.evaluate::<Rat>(data, norm),
-    }
+    ExactData::new(data).evaluate(net, norm)
+}
+
+/// The cost and the margin only (see [`ExactData::cost_margin`]).
+pub fn cost_margin_exact(net: &Network, data: &Dataset, norm: Normalisation) -> CostMargin {
+    ExactData::new(data).cost_margin(net, norm)
 }
 
 /// [`evaluate_exact`] on data already scaled (reuse one [`ScaledData`] for many networks).
@@ -621,15 +704,22 @@ pub fn evaluate_scaled(
     sd: &ScaledData,
     norm: Normalisation,
 ) -> Evaluation<Rat> {
+    eval_core(sn, sd, norm, true)
+}
+
+/// The evaluation; without `full`, `outputs` and `patterns` are empty and `gradient` is
+/// `None` (only cost, sse and margin are meaningful).
+fn eval_core(
+    sn: &ScaledNetwork,
+    sd: &ScaledData,
+    norm: Normalisation,
+    full: bool,
+) -> Evaluation<Rat> {
     let q = sn.q;
     let nl = sn.layers.len();
     let n = sd.n();
     let den = Denoms::new(sn, sd);
-    let small: Option<Kernel<'_, i128>> = if std::env::var("FASTEXACT_NO_I128").is_ok() {
-        None
-    } else {
-        Kernel::new(sn, sd, &den)
-    }; // TEMP
+    let small: Option<Kernel<'_, i128>> = Kernel::new(sn, sd, &den);
     let big: Kernel<'_, Int> = Kernel::new(sn, sd, &den).expect("Int never overflows");
     let out_den = &den.h[nl];
     let ranges: Vec<std::ops::Range<usize>> = (0..n)
@@ -641,10 +731,10 @@ pub fn evaluate_scaled(
         .map(|range| {
             small
                 .as_ref()
-                .and_then(|k| run_chunk(k, sd, out_den, range.clone()))
+                .and_then(|k| run_chunk(k, sd, out_den, range.clone(), full))
                 .map(Part::into_int)
                 .unwrap_or_else(|| {
-                    run_chunk(&big, sd, out_den, range).expect("Int never overflows")
+                    run_chunk(&big, sd, out_den, range, full).expect("Int never overflows")
                 })
         })
         .collect();
@@ -711,7 +801,7 @@ pub fn evaluate_scaled(
         Normalisation::HalfMean => Int::one(),
         Normalisation::Mean => Int::from_i64(2),
     };
-    let gradient = (!zero_seen).then(|| {
+    let gradient = (full && !zero_seen).then(|| {
         let mut out = Vec::with_capacity(nl * (q * q + q));
         for (l, g) in grad.iter().enumerate() {
             let dw = &(&den.delta[l] * &den.h[l]) * &nn;
@@ -858,22 +948,27 @@ pub fn group_moments<'a>(
     patterns: &'a [Vec<bool>],
 ) -> BTreeMap<&'a [bool], Moments> {
     let q = data.q;
-    let Some(sd) = ScaledData::new(data) else {
-        // Huge common denominator: the naive rational accumulation.
-        let mut groups: BTreeMap<&[bool], Moments> = BTreeMap::new();
-        let mut idx = 0;
-        for c in &data.classes {
-            for x in &c.inputs {
-                groups
-                    .entry(&patterns[idx])
-                    .or_insert_with(|| Moments::empty(q, q))
-                    .add_point(x, &c.target);
-                idx += 1;
-            }
+    ExactData::new(data).group_moments(patterns)
+}
+
+/// The naive accumulation with `Moments::add_point` (fallback for huge denominators).
+fn naive_group_moments<'a>(
+    data: &Dataset,
+    patterns: &'a [Vec<bool>],
+) -> BTreeMap<&'a [bool], Moments> {
+    let q = data.q;
+    let mut groups: BTreeMap<&[bool], Moments> = BTreeMap::new();
+    let mut idx = 0;
+    for c in &data.classes {
+        for x in &c.inputs {
+            groups
+                .entry(&patterns[idx])
+                .or_insert_with(|| Moments::empty(q, q))
+                .add_point(x, &c.target);
+            idx += 1;
         }
-        return groups;
-    };
-    group_moments_scaled(&sd, patterns)
+    }
+    groups
 }
 
 /// [`group_moments`] on data already scaled.

@@ -100,12 +100,17 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
                 .as_ref()
                 .map(|m| m.0.canonical())
                 .unwrap_or_default();
+            let f = &b.certificate.float_check;
+            let fl = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.1e}"));
             claims.push(row(
                 "C1",
                 "certified",
                 format!(
-                    "global minimizer for L = {} ≥ Q = {q}: every output equals its target, cost 0, gradient exactly 0, margin {m}",
-                    run.layers
+                    "global minimizer for L = {} ≥ Q = {q}: every output equals its target, cost 0, gradient exactly 0, margin {m}; largest weight {} bits (f64 cross-check: cost {}, max |gradient| {})",
+                    run.layers,
+                    b.certificate.claims.max_weight_bits,
+                    fl(f.cost_f64),
+                    fl(f.max_abs_gradient_f64)
                 ),
             ));
             let deg = b.certificate.claims.degeneracy.as_ref();
