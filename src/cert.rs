@@ -176,6 +176,9 @@ pub struct RegionRecord {
 pub struct FlatRecord {
     /// `output-layer`: `d` is zero outside the output layer, so `C(θ + t d)` is a polynomial
     /// of degree `≤ 2` in `t` and equality at 3 values of `t` proves it constant.
+    /// `pass-through-shift`: `d` shifts `b_1` by `u` and `b_{L+1}` by `−W_{L+1}⋯W_2 u`; with
+    /// every pre-activation `> 0` at `θ` and at the two samples `t₋ < 0 < t₊`, the outputs are
+    /// unchanged on the whole segment `[t₋, t₊]`.
     pub kind: String,
     /// `d` in parameter order.
     pub direction: Vec<String>,

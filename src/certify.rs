@@ -239,9 +239,12 @@ fn find_descent(
     }
     // start from a simple step not larger than 1/max|d|
     let mut t = Rat::simplest_between(&Rat::zero(), &big.recip()?)?;
+    // fastexact integration: data scaled once; each step needs only the exact cost and margin
+    // (identical to those of `evaluate::<Rat>`).
+    let fx = crate::fastexact::ExactData::new(data);
     for _ in 0..64 {
         let moved = net.step(&d, &t);
-        let e: Evaluation<Rat> = moved.evaluate_exact(data, norm); // fastexact integration
+        let e = fx.cost_margin(&moved, norm);
         if let Some((m, _)) = &e.margin {
             if m.is_positive() && e.cost < exact.cost {
                 return Some(Descent {

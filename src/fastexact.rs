@@ -866,6 +866,41 @@ impl GroupAcc {
             }
         }
     }
+    /// The sums over points `ps` in `i128` (checked); `None` on overflow or when the scaled
+    /// inputs do not fit machine integers.
+    fn small(sd: &ScaledData, classes: usize, ps: &[usize]) -> Option<GroupAcc> {
+        let q = sd.q;
+        let xs = sd.small.as_deref()?;
+        let mut class_count = vec![0usize; classes];
+        let mut class_sum = vec![0i128; classes * q];
+        let mut xx = vec![0i128; q * q];
+        for &p in ps {
+            let x = &xs[p * q..(p + 1) * q];
+            let j = sd.points[p].0;
+            class_count[j] += 1;
+            for (s, v) in class_sum[j * q..(j + 1) * q].iter_mut().zip(x) {
+                *s = s.checked_add(*v)?;
+            }
+            for a in 0..q {
+                if x[a] == 0 {
+                    continue;
+                }
+                for b in a..q {
+                    let t = &mut xx[a * q + b];
+                    *t = t.checked_add(x[a].checked_mul(x[b])?)?;
+                }
+            }
+        }
+        Some(GroupAcc {
+            count: ps.len(),
+            class_count,
+            class_sum: class_sum
+                .chunks(q.max(1))
+                .map(|c| c.iter().map(|&v| Int::from_i128(v)).collect())
+                .collect(),
+            xx: xx.into_iter().map(Int::from_i128).collect(),
+        })
+    }
     fn merge(&mut self, o: &GroupAcc) {
         self.count += o.count;
         for (a, b) in self.class_count.iter_mut().zip(&o.class_count) {
@@ -947,7 +982,6 @@ pub fn group_moments<'a>(
     data: &Dataset,
     patterns: &'a [Vec<bool>],
 ) -> BTreeMap<&'a [bool], Moments> {
-    let q = data.q;
     ExactData::new(data).group_moments(patterns)
 }
 
@@ -997,10 +1031,13 @@ pub fn group_moments_scaled<'a>(
     let partial: Vec<(usize, GroupAcc)> = tasks
         .into_par_iter()
         .map(|(g, ps)| {
-            let mut acc = GroupAcc::new(q, classes);
-            for &p in ps {
-                acc.add_point(sd, p);
-            }
+            let acc = GroupAcc::small(sd, classes, ps).unwrap_or_else(|| {
+                let mut acc = GroupAcc::new(q, classes);
+                for &p in ps {
+                    acc.add_point(sd, p);
+                }
+                acc
+            });
             (g, acc)
         })
         .collect();

@@ -284,9 +284,11 @@ pub fn degeneracy(
     let rank = jacobian_rank(net, data, &analysis.exact.patterns);
     let flat = output_flat_direction(net, curated).and_then(|d| {
         let samples: Vec<Rat> = (1..=3).map(Rat::from_i64).collect();
+        // fastexact integration: data scaled once; exact cost by the integer fast path
+        // (identical to that of `evaluate::<Rat>`).
+        let fx = crate::fastexact::ExactData::new(data);
         let ok = samples.iter().all(|t| {
-            // fastexact integration: integer common-denominator path, identical results.
-            let e: crate::network::Evaluation<Rat> = net.step(&d, t).evaluate_exact(data, norm);
+            let e = fx.cost_margin(&net.step(&d, t), norm);
             e.cost == analysis.exact.cost
         });
         ok.then(|| FlatRecord {
@@ -322,7 +324,11 @@ pub fn certificate(
         for &p in &c.plan.passing {
             curated.extend(data.classes[p].inputs.iter().cloned());
         }
-        degeneracy(net, data, analysis, &curated, opts.norm)
+        let mut d = degeneracy(net, data, analysis, &curated, opts.norm);
+        if d.flat_direction.is_none() && c.cones.is_empty() {
+            d.flat_direction = pass_through_shift(net, data, analysis, opts.norm);
+        }
+        d
     });
     let (claims, float_check) = claims_and_float(net, data, analysis, degeneracy);
     let one_based = |u: &[usize]| u.iter().map(|x| x + 1).collect::<Vec<_>>();
@@ -469,4 +475,51 @@ pub fn imported_certificate(
         claims,
         float_check,
     }
+}
+
+/// A flat segment of a network whose hidden layers pass every point (the shallow minimum,
+/// MATH.md §6): shift `b_1` by `u = e_1` and `b_{L+1}` by `−W_{L+1}⋯W_2 u`. On the all-on
+/// region the outputs do not change; every pre-activation is affine in `t` there, so positivity
+/// at `t = ±t₀` (checked exactly, `t₀ = 2^{-k}`) gives a whole segment of constant cost.
+pub fn pass_through_shift(
+    net: &Network,
+    data: &Dataset,
+    analysis: &Analysis,
+    norm: Normalisation,
+) -> Option<FlatRecord> {
+    let q = net.width();
+    if !analysis.exact.patterns.iter().all(|p| p.iter().all(|&b| b)) {
+        return None;
+    }
+    let mut u = vec![Rat::zero(); q];
+    u[0] = Rat::one();
+    let mut v = u.clone();
+    for l in &net.layers[1..] {
+        v = l.w.mul_vec(&v);
+    }
+    let k = net.param_count();
+    let mut d = vec![Rat::zero(); k];
+    for m in 0..q {
+        d[q * q + m] = u[m].clone();
+        d[k - q + m] = -&v[m];
+    }
+    let mut t = Rat::one();
+    for _ in 0..64 {
+        let samples = [-&t, t.clone()];
+        let ok = samples.iter().all(|s| {
+            let e = net.step(&d, s).evaluate_exact(data, norm);
+            e.patterns.iter().all(|p| p.iter().all(|&b| b))
+                && e.cost == analysis.exact.cost
+                && e.margin.is_some_and(|m| m.0.is_positive())
+        });
+        if ok {
+            return Some(FlatRecord {
+                kind: "pass-through-shift".to_string(),
+                direction: sv(&d),
+                samples: sv(&samples),
+            });
+        }
+        t = &t / &Rat::from_i64(2);
+    }
+    None
 }

@@ -280,6 +280,29 @@ fn still_valid(root: &Value, m: &Mutation) -> bool {
         .iter()
         .filter_map(|x| x.as_str().and_then(num))
         .collect();
+    if v["claims"]["degeneracy"]["flat_direction"]["kind"] == "pass-through-shift" {
+        // Still valid iff t₋ < 0 < t₊ and every pre-activation stays > 0 with the cost
+        // unchanged at both ends: decided with the producer's own evaluation (a second,
+        // independent implementation).
+        if rats.len() != 2 || !(rats[0].is_negative() && rats[1].is_positive()) {
+            return false;
+        }
+        let net = dlgeom_cert::netio::network_from_json(v.to_string().as_bytes()).unwrap();
+        let d: Vec<_> = v["claims"]["degeneracy"]["flat_direction"]["direction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| num(x.as_str().unwrap()).unwrap())
+            .collect();
+        let data = data(SMALL);
+        let base: dlgeom_cert::network::Evaluation<dlgeom_cert::arith::Rat> =
+            net.evaluate(&data, Normalisation::HalfMean);
+        return rats.iter().all(|t| {
+            let e: dlgeom_cert::network::Evaluation<dlgeom_cert::arith::Rat> =
+                net.step(&d, t).evaluate(&data, Normalisation::HalfMean);
+            e.cost == base.cost && e.patterns.iter().all(|p| p.iter().all(|&b| b))
+        });
+    }
     rats.len() == 3
         && rats.iter().all(|r| !r.is_zero())
         && rats[0] != rats[1]

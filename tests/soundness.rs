@@ -762,7 +762,10 @@ fn run_one(a: &Archive, m: &Mutation, with_num: bool, tally: &Mutex<Tally>) {
     let text = serde_json::to_string(&mutated).expect("json");
     let data = &a.examples[c.example].data;
     let backends: &[Backend] = if with_num { &BACKENDS } else { &BACKENDS[..1] };
-    let reports: Vec<_> = backends.iter().map(|b| check_json(&text, data, *b)).collect();
+    let reports: Vec<_> = backends
+        .iter()
+        .map(|b| check_json(&text, data, *b))
+        .collect();
     let acc: Vec<bool> = reports.iter().map(accepted).collect();
     let mut t = tally.lock().unwrap();
     let what = || format!("{} {}", c.name, describe(m));
@@ -773,9 +776,11 @@ fn run_one(a: &Archive, m: &Mutation, with_num: bool, tally: &Mutex<Tally>) {
         *t.harmless.entry(class).or_default() += 1;
         if acc.iter().any(|x| !x) {
             let r = &reports[0];
-            t.failures
-                .push(format!("harmless variant ({class}) rejected {acc:?}: {}
-{r:?}", what()));
+            t.failures.push(format!(
+                "harmless variant ({class}) rejected {acc:?}: {}
+{r:?}",
+                what()
+            ));
         }
         return;
     }

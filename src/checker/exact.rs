@@ -2,7 +2,7 @@
 
 use super::num::Num;
 use super::{float, Report};
-use crate::cert::{Certificate, Claims, Configuration, NetworkRecord, FORMAT, SOURCE};
+use crate::cert::{Certificate, Claims, Configuration, FlatRecord, NetworkRecord, FORMAT, SOURCE};
 use crate::data::Dataset;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -610,6 +610,11 @@ impl<N: Num> Ctx<'_, N> {
             return Ok(format!("rank J = {rank}, no flat line"));
         };
         let p = format!("{p}.flat_direction");
+        if fd.kind == "pass-through-shift" {
+            return self
+                .pass_through_shift(fd, &p, k)
+                .map(|m| format!("rank J = {rank}, {m}"));
+        }
         eq(&format!("{p}.kind"), fd.kind.as_str(), "output-layer")?;
         let d: Vec<N> = parse_vec(&format!("{p}.direction"), &fd.direction, k)?;
         if let Some(i) = d[..k - per].iter().position(|x| !x.is_zero()) {
@@ -634,6 +639,53 @@ impl<N: Num> Ctx<'_, N> {
             }
         }
         Ok(format!("rank J = {rank}, flat output-layer line verified"))
+    }
+
+    /// A `pass-through-shift` flat line: `d` shifts `b_1` by `u ≠ 0` and `b_{L+1}` by
+    /// `−W_{L+1}⋯W_2 u`, and is zero elsewhere. On the all-on activation region every
+    /// pre-activation of `θ + t d` is affine in `t` and the output is unchanged; if every
+    /// pre-activation is `> 0` at `θ` and at the two samples `t₋ < 0 < t₊`, it is `> 0` on the
+    /// whole segment, so the cost is constant there (checked at both ends, too).
+    fn pass_through_shift(&self, fd: &FlatRecord, p: &str, k: usize) -> Out {
+        let q = self.net.q;
+        let d: Vec<N> = parse_vec(&format!("{p}.direction"), &fd.direction, k)?;
+        let (b1, bo) = (q * q..q * q + q, k - q..k);
+        if let Some(i) = (0..k).find(|i| !b1.contains(i) && !bo.contains(i) && !d[*i].is_zero()) {
+            fail!("{p}.direction[{i}]: nonzero outside b_1 and b_(L+1)");
+        }
+        let u = &d[b1];
+        if u.iter().all(N::is_zero) {
+            fail!("{p}.direction: zero shift of b_1");
+        }
+        let mut v = u.to_vec();
+        for w in &self.net.w[1..] {
+            v = w.iter().map(|row| dot(row, &v)).collect();
+        }
+        if d[bo].iter().zip(&v).any(|(a, b)| a.add(b) != N::zero()) {
+            fail!("{p}.direction: the b_(L+1) part is not −W_(L+1)⋯W_2 · (b_1 part)");
+        }
+        let all_on = |e: &Eval<N>| {
+            e.traces
+                .iter()
+                .all(|t| t.z.iter().flatten().all(|z| z.sign() > 0))
+        };
+        if !all_on(&self.ev) {
+            fail!("{p}: not every pre-activation is > 0 at θ");
+        }
+        let ts: Vec<N> = parse_vec(&format!("{p}.samples"), &fd.samples, 2)?;
+        if !(ts[0].sign() < 0 && ts[1].sign() > 0) {
+            fail!("{p}.samples: need t₋ < 0 < t₊");
+        }
+        for t in &ts {
+            let e = self.net.step(&d, t).evaluate(&self.pts, self.half, false);
+            if !all_on(&e) || e.cost != self.ev.cost {
+                fail!(
+                    "{p}: at t = {} some pre-activation is ≤ 0 or the cost changed",
+                    t.text()
+                );
+            }
+        }
+        Ok("flat pass-through-shift segment verified".to_string())
     }
 
     /// Descent witness (item 9).
