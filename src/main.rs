@@ -70,6 +70,12 @@ struct LimitArgs {
     /// Largest number of points N accepted
     #[arg(long, default_value_t = 10_000_000)]
     max_points: usize,
+    /// Largest data file accepted, in bytes
+    #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]
+    max_file_bytes: u64,
+    /// Deepest JSON nesting accepted
+    #[arg(long, default_value_t = 8)]
+    max_depth: usize,
 }
 
 impl LimitArgs {
@@ -77,11 +83,12 @@ impl LimitArgs {
         DataLimits {
             max_classes: self.max_classes,
             max_points: self.max_points,
+            max_file_bytes: self.max_file_bytes,
+            max_depth: self.max_depth,
             number: ParseLimits {
                 max_exponent: self.max_exponent,
                 max_digits: self.max_digits,
             },
-            ..DataLimits::default()
         }
     }
 }
