@@ -16,7 +16,7 @@
 //! even); it is used only for the non-normative float cross-check (MATH.md §9).
 
 use malachite_base::num::arithmetic::traits::{
-    Abs, AddMulAssign, DivExact, Floor, Gcd, Lcm, Pow, Sign, SubMulAssign,
+    Abs, AddMulAssign, DivExact, Floor, Gcd, Lcm, Pow, Sign,
 };
 use malachite_base::num::conversion::traits::RoundingFrom;
 use malachite_base::num::logic::traits::SignificantBits;
@@ -424,10 +424,6 @@ impl Int {
     /// ```
     pub fn add_mul_assign(&mut self, a: &Int, b: &Int) {
         self.0.add_mul_assign(&a.0, &b.0);
-    }
-    /// `self −= a·b` in place (see [`Int::add_mul_assign`]).
-    pub fn sub_mul_assign(&mut self, a: &Int, b: &Int) {
-        self.0.sub_mul_assign(&a.0, &b.0);
     }
     /// Compare `|self|` with `|other|` without allocating.
     ///

@@ -45,6 +45,12 @@
 //!
 //! When the common data denominator would exceed [`MAX_DENOMINATOR_BITS`] (data with many
 //! unrelated denominators) the naive per-point rational code is used instead: same results.
+//!
+//! **API.** [`evaluate_exact`] (also `Network::evaluate_exact`): the full [`Evaluation`];
+//! [`cost_margin_exact`]: cost and margin only, no backpropagation (step searches);
+//! [`group_moments`]: the §8 statistics; [`ExactData`] scales the data once for many calls.
+//! `Network::evaluate` stays the generic naive reference (and the `f64` cross-check path);
+//! `tests/fastexact.rs` checks the equality field by field.
 
 use crate::arith::{Int, Rat};
 use crate::data::Dataset;
@@ -53,6 +59,7 @@ use crate::network::{Evaluation, Location, Network, Normalisation};
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Points per parallel chunk (fixed, so results are independent of the thread count).
 pub const CHUNK: usize = 256;
@@ -726,16 +733,19 @@ fn eval_core(
         .step_by(CHUNK)
         .map(|s| s..(s + CHUNK).min(n))
         .collect();
+    // Once some chunk overflowed `i128`, later chunks go straight to big integers (both give
+    // the same integers, so this affects only the speed, never the result).
+    let overflowed = AtomicBool::new(false);
     let parts: Vec<Part<Int>> = ranges
         .into_par_iter()
         .map(|range| {
-            small
-                .as_ref()
-                .and_then(|k| run_chunk(k, sd, out_den, range.clone(), full))
-                .map(Part::into_int)
-                .unwrap_or_else(|| {
-                    run_chunk(&big, sd, out_den, range, full).expect("Int never overflows")
-                })
+            if let Some(k) = small.as_ref().filter(|_| !overflowed.load(Relaxed)) {
+                if let Some(part) = run_chunk(k, sd, out_den, range.clone(), full) {
+                    return part.into_int();
+                }
+                overflowed.store(true, Relaxed);
+            }
+            run_chunk(&big, sd, out_den, range, full).expect("Int never overflows")
         })
         .collect();
     // Combine in chunk order.

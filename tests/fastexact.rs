@@ -8,7 +8,10 @@
 
 use dlgeom_cert::arith::Rat;
 use dlgeom_cert::data::{Class, DataLimits, Dataset};
-use dlgeom_cert::fastexact::{cost_margin_exact, evaluate_exact, group_moments, ScaledData};
+use dlgeom_cert::fastexact::{
+    cost_margin_exact, evaluate_exact, evaluate_scaled, group_moments, ExactData, ScaledData,
+    ScaledNetwork,
+};
 use dlgeom_cert::lsq::Moments;
 use dlgeom_cert::matrix::Matrix;
 use dlgeom_cert::network::{Evaluation, Layer, Network, Normalisation};
@@ -355,6 +358,21 @@ fn perf_global_minimizer_large() {
         fast.cost,
         fast.margin.as_ref().map(|m| m.0.to_f64())
     );
+    let t = Instant::now();
+    let again = evaluate_scaled(
+        &ScaledNetwork::new(&c.network),
+        &sd,
+        Normalisation::HalfMean,
+    );
+    println!("  of which on pre-scaled data: {:.2?}", t.elapsed());
+    assert_eq!(again.gradient, fast.gradient);
+    let t = Instant::now();
+    let light = ExactData::new(&data).cost_margin(&c.network, Normalisation::HalfMean);
+    println!(
+        "cost and margin only (scaling included): {:.2?}",
+        t.elapsed()
+    );
+    assert_eq!(light.margin, fast.margin);
     let t = Instant::now();
     let g = group_moments(&data, &fast.patterns);
     println!("group moments: {:.2?} ({} groups)", t.elapsed(), g.len());
