@@ -10,6 +10,9 @@ usage: ref_flint.py DATA NETWORK [--repeat K] [--budget S]   -> one JSON line
 """
 import argparse
 import json
+import sys
+
+sys.dont_write_bytecode = True  # keep scripts/bench free of __pycache__
 
 import flint
 from flint import fmpq, fmpq_mat
