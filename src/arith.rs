@@ -56,7 +56,8 @@ pub struct Int(Integer);
 pub struct ParseLimits {
     /// Largest accepted `|e|` in scientific notation.
     pub max_exponent: u64,
-    /// Largest accepted number of digits (numerator, denominator and fraction together).
+    /// Largest accepted number of digits (numerator, denominator and fraction together), in
+    /// the text and in the canonical form `p/q` of its value (so what is written reads back).
     pub max_digits: usize,
 }
 
@@ -67,6 +68,21 @@ impl Default for ParseLimits {
             max_digits: 100_000,
         }
     }
+}
+
+/// Decimal digits of the canonical text of `v` (numerator and denominator; the denominator
+/// `1` of an integer is not written) when they exceed `limit`, else `None`. A number of
+/// `k` bits has at most `⌊0.30103·k⌋ + 1` digits (`log₁₀ 2 < 0.30103`), an integer bound
+/// that decides cheaply; only above `limit` is the text counted.
+fn canonical_digits_over(v: &Rational, limit: usize) -> Option<usize> {
+    let (n, d) = v.numerator_and_denominator_ref();
+    let bound = |x: &Natural| (x.significant_bits() as u128 * 30_103 / 100_000) as usize + 1;
+    let upper = bound(n) + if *d == 1u32 { 0 } else { bound(d) };
+    if upper <= limit {
+        return None;
+    }
+    let exact = v.to_string().bytes().filter(u8::is_ascii_digit).count();
+    (exact > limit).then_some(exact)
 }
 
 /// Why a piece of text is not an exact number.
@@ -243,6 +259,15 @@ impl Rat {
                 Rational::from_naturals(m, (&ten).pow((-e) as u64))
             }
         };
+        // The limit also bounds the canonical text `p/q` (lowest terms), which is what the
+        // tool writes back: `1.5e3` and `0.1111…` may grow when written exactly (at most by the
+        // exponent, or from `q = 10^k` to `2^a 5^b`), and what is written must read back.
+        if let Some(canonical) = canonical_digits_over(&value, limits.max_digits) {
+            return err(format!(
+                "number has {canonical} digits in lowest terms p/q, more than the limit of {} (raise it with --max-digits)",
+                limits.max_digits
+            ));
+        }
         Ok(Rat(if neg { -value } else { value }))
     }
 

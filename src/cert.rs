@@ -207,6 +207,9 @@ pub struct DegeneracyRecord {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescentRecord {
+    /// The direction `d`: `"first-layer-bias"` (`d = −∂C/∂b_1`, the first layer's bias block
+    /// of `−∇C`, zero elsewhere) or `"gradient"` (`d = −∇C`).
+    pub direction: String,
     /// `t > 0`.
     pub step: String,
     /// `C(θ + t d)`.

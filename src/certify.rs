@@ -8,8 +8,17 @@
 //! - **Criticality** (MATH.md §2): the exact gradient, only when the margin is `> 0`.
 //! - **Descent** (MATH.md §7a): when the margin is `> 0` and the gradient is not zero, `C` is
 //!   a polynomial near `θ*` with a nonzero gradient, so `θ*` is not a local minimum; a
-//!   rational step `t` along `d = −∇C` with `C(θ* + t d) < C(θ*)` and a positive margin is
-//!   recorded as an explicit witness.
+//!   rational step `t` along a direction `d` with `C(θ* + t d) < C(θ*)` and a positive margin
+//!   is recorded as an explicit witness. Preferred direction: `d = −∂C/∂b_1` (the first
+//!   layer's bias block of `−∇C`, zero elsewhere). Moving `b_1` alone shifts every
+//!   pre-activation by `|δz^ℓ| ≤ u_ℓ = |W_ℓ|⋯|W_2| |d_{b_1}|` per unit `t` (entrywise
+//!   absolute values, whatever the pattern), so no pattern changes while
+//!   `t < t_safe = μ / max u` (`μ` the margin); there the output of pattern group `p` moves
+//!   by `t δf_p`, `δf_p = W_{L+1} D^p_L W_L ⋯ D^p_1 d_{b_1}`, and
+//!   `C(θ* + t d) = C(θ*) − t |d_{b_1}|² + t² K` with `K` the normalised `Σ_p n_p |δf_p|²`:
+//!   a decrease for `0 < t < |d_{b_1}|²/K`. The simplest rational in `[h/4, h/2]`,
+//!   `h = min(t_safe, |d_{b_1}|²/K)`, is the step, confirmed by one exact evaluation. If the
+//!   `b_1` block of the gradient is zero, `d = −∇C` with a halving search is used.
 //! - **Degeneracy** (MATH.md §5): `rank J` of the output Jacobian. Within one pattern group
 //!   `∂f(x)/∂θ` is affine in `x`, so the rows of an affinely independent subset of each
 //!   group's inputs span all of that group's rows: `rank J` exactly from at most
@@ -92,12 +101,33 @@ impl Verdict {
     }
 }
 
+/// The direction `d` of a descent witness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DescentDirection {
+    /// `d = −∂C/∂b_1`: the first layer's bias block of `−∇C`, zero elsewhere.
+    FirstLayerBias,
+    /// `d = −∇C`.
+    Gradient,
+}
+
+impl DescentDirection {
+    /// The name recorded in certificates.
+    pub fn name(self) -> &'static str {
+        match self {
+            DescentDirection::FirstLayerBias => "first-layer-bias",
+            DescentDirection::Gradient => "gradient",
+        }
+    }
+}
+
 /// An exact descent witness: `C(θ + t d) < C(θ)` with positive margin at `θ + t d`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Descent {
+    /// The direction `d`.
+    pub direction: DescentDirection,
     /// The step `t > 0`.
     pub step: Rat,
-    /// The cost at `θ + t d`, `d = −∇C`.
+    /// The cost at `θ + t d`.
     pub cost_after: Rat,
     /// The margin at `θ + t d`.
     pub margin_after: Rat,
@@ -223,13 +253,116 @@ pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
     }
 }
 
-/// Search `t = 2^{-k}/s` (`s` scales `d = −∇C` to unit max-entry, `k = 0..64`) for an exact
-/// decrease with positive margin.
+/// A descent witness along the given direction (`None` if none was found: a zero `b_1`
+/// block, or no step among the 64 halvings of the `−∇C` search).
+pub fn descent_along(
+    net: &Network,
+    data: &Dataset,
+    norm: Normalisation,
+    exact: &Evaluation<Rat>,
+    direction: DescentDirection,
+) -> Option<Descent> {
+    let fx = crate::fastexact::ExactData::new(data);
+    match direction {
+        DescentDirection::FirstLayerBias => bias_descent(net, data, norm, exact, &fx),
+        DescentDirection::Gradient => gradient_descent_search(net, norm, exact, &fx),
+    }
+}
+
+/// A descent witness: along `−∂C/∂b_1` with the step from the quadratic model of the module
+/// documentation, else by [`gradient_descent_search`].
 fn find_descent(
     net: &Network,
     data: &Dataset,
     norm: Normalisation,
     exact: &Evaluation<Rat>,
+) -> Option<Descent> {
+    let fx = crate::fastexact::ExactData::new(data);
+    bias_descent(net, data, norm, exact, &fx)
+        .or_else(|| gradient_descent_search(net, norm, exact, &fx))
+}
+
+/// The `b_1` step of the module documentation: `t_safe`, `K` from the pattern groups, the
+/// simplest step in `[h/4, h/2]`, one exact evaluation to confirm (and to record the cost
+/// and margin after the step).
+fn bias_descent(
+    net: &Network,
+    data: &Dataset,
+    norm: Normalisation,
+    exact: &Evaluation<Rat>,
+    fx: &crate::fastexact::ExactData,
+) -> Option<Descent> {
+    let (g, (mu, _)) = (exact.gradient.as_ref()?, exact.margin.as_ref()?);
+    let (q, l) = (net.width(), net.hidden());
+    let db: Vec<Rat> = g[q * q..q * q + q].iter().map(|x| -x).collect();
+    let gg = crate::matrix::dot(&db, &db);
+    if gg.is_zero() || !mu.is_positive() {
+        return None;
+    }
+    // u_1 = |d_b|, u_ℓ = |W_ℓ| u_{ℓ−1}: bounds on |δz^ℓ| per unit t for every point.
+    let mut u: Vec<Rat> = db.iter().map(Rat::abs).collect();
+    let mut umax = u.iter().max()?.clone();
+    for layer in &net.layers[1..l] {
+        let w = &layer.w;
+        u = (0..w.rows)
+            .map(|i| {
+                (0..w.cols).fold(Rat::zero(), |s, j| {
+                    let x = &w[(i, j)];
+                    if x.is_zero() || u[j].is_zero() {
+                        s
+                    } else {
+                        s + x.abs() * &u[j]
+                    }
+                })
+            })
+            .collect();
+        umax = umax.max(u.iter().max()?.clone());
+    }
+    let t_safe = mu / &umax;
+    // K = normalised Σ_p n_p |δf_p|².
+    let mut counts: BTreeMap<&[bool], usize> = BTreeMap::new();
+    for p in &exact.patterns {
+        *counts.entry(p.as_slice()).or_default() += 1;
+    }
+    let mut sum = Rat::zero();
+    for (p, n) in counts {
+        let mut v = db.clone();
+        for (m, layer) in net.layers[1..].iter().enumerate() {
+            for (x, on) in v.iter_mut().zip(&p[m * q..(m + 1) * q]) {
+                if !on {
+                    *x = Rat::zero();
+                }
+            }
+            v = layer.w.mul_vec(&v);
+        }
+        sum += Rat::from_i64(n as i64) * crate::matrix::dot(&v, &v);
+    }
+    let k = norm.apply(&sum, data.n());
+    let h = if k.is_zero() {
+        t_safe
+    } else {
+        t_safe.min(&gg / &k)
+    };
+    let step = Rat::simplest_between(&(&h / &Rat::from_i64(4)), &(&h / &Rat::from_i64(2)))?;
+    let mut d = vec![Rat::zero(); net.param_count()];
+    d[q * q..q * q + q].clone_from_slice(&db);
+    let e = fx.cost_margin(&net.step(&d, &step), norm);
+    let (m, _) = e.margin?;
+    (m.is_positive() && e.cost < exact.cost).then_some(Descent {
+        direction: DescentDirection::FirstLayerBias,
+        step,
+        cost_after: e.cost,
+        margin_after: m,
+    })
+}
+
+/// Search `t = 2^{-k}/s` (`s` scales `d = −∇C` to unit max-entry, `k = 0..64`) for an exact
+/// decrease with positive margin.
+fn gradient_descent_search(
+    net: &Network,
+    norm: Normalisation,
+    exact: &Evaluation<Rat>,
+    fx: &crate::fastexact::ExactData,
 ) -> Option<Descent> {
     let g = exact.gradient.as_ref()?;
     let d: Vec<Rat> = g.iter().map(|x| -x).collect();
@@ -239,15 +372,15 @@ fn find_descent(
     }
     // start from a simple step not larger than 1/max|d|
     let mut t = Rat::simplest_between(&Rat::zero(), &big.recip()?)?;
-    // fastexact integration: data scaled once; each step needs only the exact cost and margin
-    // (identical to those of `evaluate::<Rat>`).
-    let fx = crate::fastexact::ExactData::new(data);
+    // fastexact: each step needs only the exact cost and margin (identical to those of
+    // `evaluate::<Rat>`).
     for _ in 0..64 {
         let moved = net.step(&d, &t);
         let e = fx.cost_margin(&moved, norm);
         if let Some((m, _)) = &e.margin {
             if m.is_positive() && e.cost < exact.cost {
                 return Some(Descent {
+                    direction: DescentDirection::Gradient,
                     step: t,
                     cost_after: e.cost,
                     margin_after: m.clone(),

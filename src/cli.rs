@@ -152,16 +152,20 @@ pub fn verify(args: &VerifyArgs) -> Output {
     }
 
     // Self-check: the independent checker re-verifies every certificate written.
+    // In parallel over certificates; `collect` keeps the run order.
     let mut rejected = Vec::new();
     if !args.no_self_check {
-        for e in &result.entries {
-            if let Outcome::Built(b) = &e.outcome {
-                let rep = checker::check(&b.certificate, &data, Backend::Malachite);
-                if !rep.accepted() {
-                    rejected.push(format!("{}: {}", e.plan.id(), first_failure(&rep)));
+        use rayon::prelude::*;
+        rejected = (result.entries.par_iter())
+            .filter_map(|e| match &e.outcome {
+                Outcome::Built(b) => {
+                    let rep = checker::check(&b.certificate, &data, Backend::Malachite);
+                    let why = || format!("{}: {}", e.plan.id(), first_failure(&rep));
+                    (!rep.accepted()).then(why)
                 }
-            }
-        }
+                Outcome::Infeasible(_) => None,
+            })
+            .collect();
     }
     let c1_failed = summary
         .claims
@@ -470,8 +474,13 @@ pub fn reproduce(root: &Path, update: bool, backend: Backend, quiet: bool) -> Ou
         }
         // Independent re-check of every certificate.
         let mut accepted = 0;
-        for c in &certs {
-            let rep = checker::check(c, &data, backend);
+        let reports: Vec<checker::Report> = {
+            use rayon::prelude::*;
+            (certs.par_iter())
+                .map(|c| checker::check(c, &data, backend))
+                .collect()
+        };
+        for (c, rep) in certs.iter().zip(reports) {
             if rep.accepted() {
                 accepted += 1;
             } else {

@@ -10,6 +10,10 @@
 //!   curated point passes;
 //! - output: the affine least-squares fit `A τ + c` on the curated data (each collapsed unit
 //!   sits at its apex with the unit's points' targets; passing classes at their inputs).
+//!   When the curated points do not span `ℚ^Q` affinely (always for the global and grouped
+//!   constructions: at most `Q` apexes) the fit is not unique, and the basic solution is
+//!   taken: every unknown of a non-pivot column of `G = Σ τ̃τ̃ᵀ` is `0`
+//!   ([`Matrix::solve_consistent`]). It is determined by the data, so the checker pins it.
 //!
 //! Then `W_ℓ = W^{(ℓ)}(W^{(ℓ−1)})⁻¹`, `b_ℓ = b^{(ℓ)} − W_ℓ b^{(ℓ−1)}`.
 //!

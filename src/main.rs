@@ -61,7 +61,7 @@ struct LimitArgs {
     /// Largest |exponent| accepted in numbers like 1e-3
     #[arg(long, default_value_t = 10_000)]
     max_exponent: u64,
-    /// Largest number of digits accepted in one number
+    /// Largest number of digits accepted in one number (its text and its lowest-terms p/q)
     #[arg(long, default_value_t = 100_000)]
     max_digits: usize,
     /// Largest number of classes Q accepted

@@ -254,6 +254,7 @@ pub fn claims_and_float(
         }),
         degeneracy,
         descent: analysis.descent.as_ref().map(|d| DescentRecord {
+            direction: d.direction.name().to_string(),
             step: s(&d.step),
             cost_after: s(&d.cost_after),
             margin_after: s(&d.margin_after),

@@ -638,7 +638,9 @@ fn hand_built_certificate() {
         detail("claims.gradient"),
         "claims.gradient_zero: claimed true, recomputed false"
     );
-    // The same network with the right claims is accepted.
+    // The same network with the right claims: every claim is true, but its output layer is
+    // not the least-squares fit of the shallow construction, so only the configuration
+    // check fails; declared as an imported network (nothing constructed) it is accepted.
     wrong.claims.verdict = "not-a-local-minimum".into();
     wrong.claims.cost = "1/2".into();
     wrong.claims.gradient_zero = false;
@@ -650,6 +652,21 @@ fn hand_built_certificate() {
     wrong.claims.max_weight_bits = 2;
     wrong.float_check.cost_f64 = Some(0.5);
     wrong.float_check.max_abs_gradient_f64 = Some(4.0);
+    let r = both(&wrong, &d);
+    let failed: Vec<_> = r.failures().map(|f| f.detail.as_str()).collect();
+    assert_eq!(
+        failed,
+        ["network.layers[1]: not a least-squares fit on the curated points (normal equations fail)"],
+        "{r}"
+    );
+    wrong.configuration = Configuration {
+        id: "imported".into(),
+        family: "imported".into(),
+        collapse_order: vec![],
+        passing: vec![],
+        cones: vec![],
+        idle_shift: "0".into(),
+    };
     let r = both(&wrong, &d);
     assert!(r.accepted(), "{r}");
 }
@@ -684,4 +701,138 @@ fn floats_are_read_exactly() {
             "{x:e}"
         );
     }
+}
+
+/// The output layer is pinned: moving an archived minimum's output layer along its own
+/// output-layer flat line (`t = 1`) keeps every output on the data, so every claim about the
+/// outputs stays true, yet the network is not the construction's basic least-squares fit
+/// and must be rejected by the configuration check. Likewise the reproducer of a former gap:
+/// two last-hidden neurons with identical activations, their output weights swapped.
+#[test]
+fn output_layer_other_than_the_basic_fit_is_rejected() {
+    use dlgeom_cert::arith::Rat;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rejected_for_output = |text: &str, d: &Dataset, what: &str| {
+        for b in BACKENDS {
+            let r = check_json(text, d, b).expect("parses");
+            assert!(!r.accepted(), "{what}: accepted ({b:?})");
+            assert!(
+                r.failures()
+                    .any(|f| f.name == "configuration" && f.detail.contains("output map")),
+                "{what}: not rejected by the output-layer check ({b:?}):\n{r}"
+            );
+        }
+    };
+    let mut moved = 0;
+    for ex in ["two_classes", "three_classes", "four_classes", "iris3"] {
+        let bytes = std::fs::read(root.join(format!("examples/{ex}.json"))).expect("example");
+        let d = Dataset::from_json_bytes(&bytes, &DataLimits::default()).expect("data");
+        let mut names: Vec<_> = std::fs::read_dir(root.join("certificates").join(ex))
+            .expect("archive")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "summary.json"))
+            .collect();
+        names.sort();
+        for path in names {
+            let mut v: Value =
+                serde_json::from_slice(&std::fs::read(&path).expect("cert")).expect("json");
+            let fd = &v["claims"]["degeneracy"]["flat_direction"];
+            if fd["kind"] != "output-layer" {
+                continue;
+            }
+            let dir: Vec<Rat> = fd["direction"]
+                .as_array()
+                .expect("direction")
+                .iter()
+                .map(|x| Rat::parse(x.as_str().expect("text")).expect("number"))
+                .collect();
+            let layers = v["network"]["layers"].as_array_mut().expect("layers");
+            let q = layers[0]["b"].as_array().expect("b").len();
+            let last = layers.last_mut().expect("output layer");
+            let block = &dir[dir.len() - q * q - q..];
+            let add = |x: &mut Value, dx: &Rat| {
+                let s = &Rat::parse(x.as_str().expect("text")).expect("number") + dx;
+                *x = Value::String(s.canonical());
+            };
+            for m in 0..q {
+                for k in 0..q {
+                    add(&mut last["w"][m][k], &block[m * q + k]);
+                }
+                add(&mut last["b"][m], &block[q * q + m]);
+            }
+            let what = format!("{} moved along its flat line", path.display());
+            rejected_for_output(&v.to_string(), &d, &what);
+            moved += 1;
+        }
+    }
+    assert!(
+        moved >= 20,
+        "only {moved} archived certificates with a flat line"
+    );
+
+    let bytes = std::fs::read(root.join("examples/four_classes.json")).expect("example");
+    let d = Dataset::from_json_bytes(&bytes, &DataLimits::default()).expect("data");
+    let path = root.join("certificates/four_classes/grouped-1_2_3+4.json");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(path).expect("cert")).expect("json");
+    let row = &mut v["network"]["layers"][4]["w"][0];
+    assert_eq!(row, &serde_json::json!(["1/2", "0", "-3/16", "0"]));
+    *row = serde_json::json!(["1/2", "0", "0", "-3/16"]);
+    rejected_for_output(
+        &v.to_string(),
+        &d,
+        "grouped-1_2_3+4 with swapped output weights",
+    );
+}
+
+/// Both descent directions give witnesses the checker accepts: the archive uses
+/// `first-layer-bias` (the `b_1` block of `−∇C`, step from the quadratic model), and the
+/// fallback `gradient` (`−∇C`, halving search) is exercised here on every refuted candidate
+/// of [`SMALL`] and of `examples/four_classes.json`. A witness relabelled with the other
+/// direction is rejected.
+#[test]
+fn descent_witnesses_of_both_directions_are_checked() {
+    use dlgeom_cert::certify::{descent_along, DescentDirection};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let four = std::fs::read(root.join("examples/four_classes.json")).expect("example");
+    let four = Dataset::from_json_bytes(&four, &DataLimits::default()).expect("data");
+    let mut refuted = 0;
+    for (d, layers) in [(data(SMALL), 2), (four, 4)] {
+        let opts = Options {
+            layers,
+            norm: Normalisation::HalfMean,
+            partition_limit: 5,
+        };
+        for e in run(&d, &opts).entries {
+            let Outcome::Built(b) = e.outcome else {
+                continue;
+            };
+            let Some(bias) = &b.analysis.descent else {
+                continue;
+            };
+            assert_eq!(bias.direction, DescentDirection::FirstLayerBias);
+            let net = &b.construction.network;
+            let g = descent_along(
+                net,
+                &d,
+                opts.norm,
+                &b.analysis.exact,
+                DescentDirection::Gradient,
+            )
+            .expect("a gradient step");
+            assert!(g.cost_after < b.analysis.exact.cost && g.margin_after.is_positive());
+            let mut analysis = b.analysis.clone();
+            analysis.descent = Some(g);
+            let cert = dlgeom_cert::verify::certificate(&d, &opts, &b.construction, &analysis);
+            assert_eq!(cert.claims.descent.as_ref().unwrap().direction, "gradient");
+            assert_accepted(&cert, &d);
+            let mut wrong = cert.clone();
+            wrong.claims.descent.as_mut().unwrap().direction = "first-layer-bias".into();
+            assert!(!both(&wrong, &d).accepted(), "{}", cert.configuration.id);
+            let mut wrong = b.certificate.clone();
+            wrong.claims.descent.as_mut().unwrap().direction = "gradient".into();
+            assert!(!both(&wrong, &d).accepted(), "{}", cert.configuration.id);
+            refuted += 1;
+        }
+    }
+    assert!(refuted >= 16, "only {refuted} refuted candidates");
 }

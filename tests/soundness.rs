@@ -15,9 +15,7 @@
 //!   filled; float cross-check values moved by one ulp; and whole sections (network, claims,
 //!   configuration, float block and each claim block) spliced in from another certificate of
 //!   the same data. Each mutated certificate must be rejected, except for the documented
-//!   harmless equivalences of [`harmless`] (which must be accepted) and the documented gap
-//!   [`equivalent_output_layer`] (an output layer permuted among last-layer neurons with
-//!   identical activations: either outcome is correct, counted separately). It is checked with the
+//!   harmless equivalences of [`harmless`] (which must be accepted). It is checked with the
 //!   malachite backend and with the `num` backend (all of them when unlimited; every
 //!   [`NUM_EVERY`]-th under a cap, `num` being about 10× slower at opt-level 1); the two
 //!   reports must be identical;
@@ -658,9 +656,6 @@ struct Tally {
     /// Per kind: generated, checked (meaning-changing), rejected by every backend that ran.
     per_kind: BTreeMap<Kind, [usize; 3]>,
     no_ops: usize,
-    /// [`equivalent_output_layer`] mutations: rejected, accepted (both are correct).
-    equivalent: [usize; 2],
-    equivalent_examples: Vec<String>,
     failures: Vec<String>,
 }
 
@@ -688,13 +683,6 @@ fn run_one(a: &Archive, m: &Mutation, with_num: bool, tally: &Mutex<Tally>) {
     let what = || format!("{} {}", c.name, describe(m));
     if reports.len() == 2 && reports[0] != reports[1] {
         t.failures.push(format!("backends disagree: {}", what()));
-    }
-    if expect.is_none() && equivalent_output_layer(&c.root, &mutated, data) {
-        t.equivalent[usize::from(acc.iter().all(|x| *x))] += 1;
-        if acc.iter().any(|x| *x) {
-            t.equivalent_examples.push(what());
-        }
-        return;
     }
     if let Some(class) = expect {
         *t.harmless.entry(class).or_default() += 1;
@@ -775,14 +763,6 @@ fn every_single_field_mutation_is_rejected() {
     }
     for (class, n) in &t.harmless {
         println!("  harmless (accepted as expected): {class}: {n}");
-    }
-    println!(
-        "  equivalent output layer (same outputs on the data; may be accepted, see \
-         `equivalent_output_layer`): {} rejected, {} accepted",
-        t.equivalent[0], t.equivalent[1]
-    );
-    for e in t.equivalent_examples.iter().take(5) {
-        println!("    accepted: {e}");
     }
     assert!(
         t.failures.is_empty(),

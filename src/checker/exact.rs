@@ -201,6 +201,7 @@ impl<N: Num> Net<N> {
 }
 
 /// Rows in echelon form; [`Echelon::insert`] says whether a vector was independent.
+#[derive(Clone)]
 struct Echelon<N>(Vec<(usize, Vec<N>)>);
 
 impl<N: Num> Echelon<N> {
@@ -700,7 +701,17 @@ impl<N: Num> Ctx<'_, N> {
         if t.sign() <= 0 {
             fail!("claims.descent.step: {} is not > 0", ds.step);
         }
-        let d: Vec<N> = g.iter().map(N::neg).collect();
+        let q = self.net.q;
+        let d: Vec<N> = match ds.direction.as_str() {
+            "gradient" => g.iter().map(N::neg).collect(),
+            "first-layer-bias" => (g.iter().enumerate())
+                .map(|(i, x)| match i >= q * q && i < q * q + q {
+                    true => x.neg(),
+                    false => N::zero(),
+                })
+                .collect(),
+            other => fail!("claims.descent.direction: unknown direction {other:?}"),
+        };
         let (cost, margin) = self.cost_of(&self.net.step(&d, &t));
         same("claims.descent.cost_after", &ds.cost_after, &cost)?;
         same("claims.descent.margin_after", &ds.margin_after, &margin)?;
@@ -892,7 +903,58 @@ impl<N: Num> Ctx<'_, N> {
                 fail!("{p}.cones[{i}]: {} is not curated to the apex", self.at(t));
             }
         }
+        self.output_layer(cfg, &apexes, wl, bl)?;
         Ok(cfg.id.clone())
+    }
+
+    /// The output layer is the basic least-squares fit on the curated points `τ` (the apex of
+    /// its cone for a collapsed point, the input for a passing one): the normal equations
+    /// `Σ τ̃ (f − y)ᵀ = 0` hold (`τ̃ = (τ, 1)`, `f = A τ + c` on the data), and column `j` of
+    /// `[A | c]` (`A = W_{L+1} W^{(L)}`, `c = W_{L+1} b^{(L)} + b_{L+1}`) is zero for every
+    /// non-pivot column `j` of `G = Σ τ̃τ̃ᵀ` (a column that is a combination of the columns
+    /// before it; `G` and the matrix of rows `τ̃ᵀ` have the same ones). These two conditions
+    /// determine `[A | c]`, hence `W_{L+1}`, `b_{L+1}`.
+    fn output_layer(&self, cfg: &Configuration, apexes: &[Vec<N>], wl: &Mat<N>, bl: &[N]) -> Res {
+        let (q, l) = (self.net.q, self.net.w.len() - 1);
+        let p = format!("network.layers[{l}]");
+        let mut normal = vec![vec![N::zero(); q]; q + 1];
+        let mut span = Echelon(Vec::new());
+        for (t, pt) in self.pts.iter().enumerate() {
+            let k = pt.class + 1;
+            let tau = match cfg.cones.iter().position(|c| c.classes.contains(&k)) {
+                Some(i) => &apexes[i],
+                None => &pt.x,
+            };
+            let tt: Vec<N> = tau.iter().cloned().chain([N::one()]).collect();
+            let r: Vec<N> = self.ev.traces[t]
+                .f
+                .iter()
+                .zip(&pt.y)
+                .map(|(f, y)| f.sub(y))
+                .collect();
+            for (row, ta) in normal.iter_mut().zip(&tt) {
+                for (x, rk) in row.iter_mut().zip(&r) {
+                    *x = x.add(&ta.mul(rk));
+                }
+            }
+            if span.0.len() <= q {
+                span.insert(tt);
+            }
+        }
+        if normal.iter().flatten().any(|x| !x.is_zero()) {
+            fail!("{p}: not a least-squares fit on the curated points (normal equations fail)");
+        }
+        let (wo, bo) = (&self.net.w[l], &self.net.b[l]);
+        let c = affine(wo, bl, bo);
+        let a = |k: usize, j: usize| -> N {
+            (wo[k].iter().zip(wl)).fold(N::zero(), |s, (x, w)| s.add(&x.mul(&w[j])))
+        };
+        for j in (0..=q).filter(|j| !span.0.iter().any(|(pv, _)| pv == j)) {
+            if (0..q).any(|k| !(if j == q { c[k].clone() } else { a(k, j) }).is_zero()) {
+                fail!("{p}: column {j} of the cumulative output map [A | c] is not zero, but column {j} of G = Σ τ̃τ̃ᵀ is a combination of the columns before it (not the basic least-squares fit)");
+            }
+        }
+        Ok(())
     }
 }
 
