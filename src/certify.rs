@@ -448,7 +448,9 @@ pub fn affinely_independent(pts: &[Vec<Rat>]) -> bool {
 /// the direction `ΔA = v νᵀ`, `Δc = −v νᵀ a₁` leaves every output on the data unchanged.
 /// Returned in layer form (`ΔW_{L+1} = ΔA (W^{(L)})⁻¹`, `Δb_{L+1} = Δc − ΔW_{L+1} b^{(L)}`),
 /// as a full parameter vector (zero outside the output layer). `None` when the curated
-/// points span the whole space affinely.
+/// points span the whole space affinely. Every output on data curated to these points is
+/// unchanged along the line (the hidden layers do not move), which is checked exactly on
+/// the curated points.
 pub fn output_flat_direction(net: &Network, curated: &[Vec<Rat>]) -> Option<Vec<Rat>> {
     let q = net.width();
     let a1 = curated.first()?;
@@ -476,6 +478,13 @@ pub fn output_flat_direction(net: &Network, curated: &[Vec<Rat>]) -> Option<Vec<
     }
     let mut dc = vec![Rat::zero(); q];
     dc[0] = -crate::matrix::dot(&nu, a1);
+    // Exact check of the identity: ΔA τ + Δc = e_1 ν·(τ − a₁) = 0 on every curated point.
+    if curated
+        .iter()
+        .any(|tau| !(&crate::matrix::dot(&nu, tau) + &dc[0]).is_zero())
+    {
+        return None;
+    }
     let dw = da.mul(&inv);
     let db = crate::matrix::vsub(&dc, &dw.mul_vec(bl));
     let k = net.param_count();

@@ -641,8 +641,9 @@ fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| String::from("\"?\""))
 }
 
-/// Cut long text in the middle (on character boundaries) for use in messages.
-fn shorten(s: &str) -> String {
+/// Cut long text in the middle (on character boundaries) for use in messages (shared by
+/// the readers of `data` and `netio`).
+pub(crate) fn shorten(s: &str) -> String {
     const HEAD: usize = 120;
     const TAIL: usize = 40;
     let n = s.chars().count();
@@ -655,7 +656,7 @@ fn shorten(s: &str) -> String {
 }
 
 /// A user string quoted for a message: JSON escaping, shortened when long.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     shorten(&json_string(s))
 }
 

@@ -38,6 +38,7 @@
 //! row and column, or the tensor and index.
 
 use crate::arith::Rat;
+use crate::data::{quote, shorten};
 use crate::matrix::Matrix;
 use crate::network::{Layer, Network};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -56,24 +57,6 @@ pub const EXPORT_FORMAT: &str = "dlgeom-cert export";
 // ---------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------
-
-/// Shortens long user text in messages.
-fn shorten(s: &str) -> String {
-    const HEAD: usize = 80;
-    const TAIL: usize = 20;
-    let n = s.chars().count();
-    if n <= HEAD + TAIL + 20 {
-        return s.to_owned();
-    }
-    let head: String = s.chars().take(HEAD).collect();
-    let tail: String = s.chars().skip(n - TAIL).collect();
-    format!("{head}…({} characters omitted)…{tail}", n - HEAD - TAIL)
-}
-
-/// A user string quoted (JSON escaping) and shortened for a message.
-fn quote(s: &str) -> String {
-    shorten(&serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}")))
-}
 
 /// Lowercase hex SHA-256.
 fn sha256_hex(bytes: &[u8]) -> String {
