@@ -407,9 +407,14 @@ pub fn jacobian_rank(net: &Network, data: &Dataset, patterns: &[Vec<bool>]) -> u
     let mut idx = 0;
     for c in &data.classes {
         for x in &c.inputs {
-            let entry = reps.entry(&patterns[idx]).or_default();
+            let p = patterns[idx].as_slice();
+            let entry = reps.entry(p).or_default();
             idx += 1;
-            if entry.len() > q {
+            // A group with an all-off layer has one output for all its points and the same
+            // Jacobian rows for all of them (nothing before that layer reaches the output,
+            // nothing after it sees `x`): one representative suffices.
+            let off = p.chunks(q).any(|l| l.iter().all(|b| !b));
+            if entry.len() > q || (off && !entry.is_empty()) {
                 continue;
             }
             let mut cand = entry.clone();
@@ -419,10 +424,17 @@ pub fn jacobian_rank(net: &Network, data: &Dataset, patterns: &[Vec<bool>]) -> u
             }
         }
     }
+    // Identical rows add nothing to the rank; they are common (every point of a group that
+    // some layer switches off has the same rows), so they are dropped before elimination.
     let mut rows = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for pts in reps.values() {
         for x in pts {
-            rows.extend(output_jacobian(net, x));
+            for row in output_jacobian(net, x) {
+                if seen.insert(row.clone()) {
+                    rows.push(row);
+                }
+            }
         }
     }
     if rows.is_empty() {

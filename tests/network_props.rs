@@ -6,9 +6,15 @@
 //! - the exact backpropagation gradient against the exact derivative of the cost along a
 //!   random direction: within one activation-pattern region `C(θ + t d)` is a polynomial of
 //!   degree ≤ 2(L+1) in `t`, so Lagrange interpolation through 2(L+1)+1 sample points gives
-//!   `d/dt C(θ + t d)|₀ = ∇C·d` exactly.
+//!   `d/dt C(θ + t d)|₀ = ∇C·d` exactly;
+//! - `certify::jacobian_rank` (representatives per pattern group, one per switched-off group,
+//!   duplicate rows dropped) against the rank of the full Jacobian over every point;
+//! - the `first-layer-bias` descent witness (step from the quadratic model) against its
+//!   definition: exact decrease and positive margin at `θ + t d`, re-evaluated by the naive
+//!   exact path.
 
 use dlgeom_cert::arith::Rat;
+use dlgeom_cert::certify::{descent_along, jacobian_rank, output_jacobian, DescentDirection};
 use dlgeom_cert::data::{Class, Dataset};
 use dlgeom_cert::matrix::{dot, vadd, Matrix};
 use dlgeom_cert::network::{
@@ -63,6 +69,30 @@ fn dataset(q: usize, pts: Vec<Vec<Rat>>) -> Dataset {
     Dataset::from_classes(classes).unwrap()
 }
 
+/// A deterministic runner for drawing values inside a property (the seed is the case).
+fn seeded(seed: u64) -> proptest::test_runner::TestRunner {
+    let mut s = [0u8; 32];
+    s[..8].copy_from_slice(&seed.to_le_bytes());
+    proptest::test_runner::TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &s),
+    )
+}
+
+/// A random network (`q` wide, `l` hidden layers) and data set with `2q..6q` points.
+fn random_case(
+    runner: &mut proptest::test_runner::TestRunner,
+    q: usize,
+    l: usize,
+) -> (Network, Dataset) {
+    let net = network(q, l, false).new_tree(runner).unwrap().current();
+    let pts = proptest::collection::vec(proptest::collection::vec(rat(), q), 2 * q..6 * q)
+        .new_tree(runner)
+        .unwrap()
+        .current();
+    (net, dataset(q, pts))
+}
+
 /// Exact derivative at 0 of the polynomial through (t_i, c_i): Σ_i c_i ℓ_i'(0).
 fn derivative_at_zero(ts: &[Rat], cs: &[Rat]) -> Rat {
     let mut s = Rat::zero();
@@ -91,14 +121,7 @@ proptest! {
 
     #[test]
     fn truncation_identity(q in 1usize..=3, l in 1usize..=3, seed in any::<u64>()) {
-        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
-            ProptestConfig::default(),
-            proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &{
-                let mut s = [0u8; 32];
-                s[..8].copy_from_slice(&seed.to_le_bytes());
-                s
-            }),
-        );
+        let mut runner = seeded(seed);
         let net = network(q, l, true).new_tree(&mut runner).unwrap().current();
         let x = proptest::collection::vec(rat(), q).new_tree(&mut runner).unwrap().current();
         let cum = cumulative(&net);
@@ -122,14 +145,7 @@ proptest! {
 
     #[test]
     fn gradient_is_the_exact_derivative(q in 1usize..=3, l in 1usize..=2, seed in any::<u64>()) {
-        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
-            ProptestConfig::default(),
-            proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &{
-                let mut s = [0u8; 32];
-                s[..8].copy_from_slice(&seed.to_le_bytes());
-                s
-            }),
-        );
+        let mut runner = seeded(seed);
         let net = network(q, l, false).new_tree(&mut runner).unwrap().current();
         let pts = proptest::collection::vec(proptest::collection::vec(rat(), q), 2 * q..4 * q)
             .new_tree(&mut runner).unwrap().current();
@@ -159,6 +175,51 @@ proptest! {
             // The f64 evaluation runs the same code and agrees to rounding.
             let f: Evaluation<f64> = net.evaluate(&data, norm);
             prop_assert!((f.cost - e.cost.to_f64()).abs() <= 1e-9 * (1.0 + e.cost.to_f64().abs()));
+        }
+    }
+
+    #[test]
+    fn jacobian_rank_equals_full_rank(q in 1usize..=3, l in 1usize..=3, seed in any::<u64>()) {
+        let mut runner = seeded(seed);
+        let (net, data) = random_case(&mut runner, q, l);
+        let e: Evaluation<Rat> = net.evaluate(&data, Normalisation::HalfMean);
+        let full: Vec<Vec<Rat>> = data
+            .classes
+            .iter()
+            .flat_map(|c| c.inputs.iter())
+            .flat_map(|x| output_jacobian(&net, x))
+            .collect();
+        let want = Matrix::from_rows(&full).rank();
+        prop_assert_eq!(jacobian_rank(&net, &data, &e.patterns), want);
+    }
+
+    #[test]
+    fn bias_descent_step_decreases_the_cost(q in 1usize..=3, l in 1usize..=3, seed in any::<u64>()) {
+        let mut runner = seeded(seed);
+        let (net, data) = random_case(&mut runner, q, l);
+        for norm in [Normalisation::HalfMean, Normalisation::Mean] {
+            let e: Evaluation<Rat> = net.evaluate(&data, norm);
+            let Some(g) = e.gradient.clone() else { continue };
+            let b1 = &g[q * q..q * q + q];
+            let found = descent_along(&net, &data, norm, &e, DescentDirection::FirstLayerBias);
+            if b1.iter().all(Rat::is_zero) || !e.margin.as_ref().unwrap().0.is_positive() {
+                prop_assert!(found.is_none());
+                continue;
+            }
+            // A nonzero b_1 block at positive margin always yields a step (the model is exact
+            // on the pattern region).
+            let found = found.expect("a step along -dC/db_1");
+            let mut d = vec![Rat::zero(); g.len()];
+            for (i, x) in b1.iter().enumerate() {
+                d[q * q + i] = -x;
+            }
+            let after: Evaluation<Rat> = net.step(&d, &found.step).evaluate(&data, norm);
+            prop_assert!(found.step.is_positive());
+            prop_assert_eq!(&after.cost, &found.cost_after);
+            prop_assert!(after.cost < e.cost);
+            prop_assert_eq!(&after.margin.unwrap().0, &found.margin_after);
+            prop_assert!(found.margin_after.is_positive());
+            prop_assert_eq!(&after.patterns, &e.patterns);
         }
     }
 }

@@ -4,7 +4,7 @@ use super::num::Num;
 use super::{float, Report};
 use crate::cert::{Certificate, Claims, Configuration, FlatRecord, NetworkRecord, FORMAT, SOURCE};
 use crate::data::Dataset;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
 type Res = Result<(), String>;
@@ -461,12 +461,15 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
             kept.push(i);
         }
     }
-    let mut rank = Echelon(vec![]);
+    let (mut rank, mut seen) = (Echelon(vec![]), BTreeSet::new());
     for i in groups.values().flat_map(|g| g.1.iter().copied()) {
         for o in 0..q {
             let mut g = vec![N::zero(); net.w.len() * net.per_layer()];
             net.backward(&tr[i], unit(q, o), &mut g);
-            rank.insert(g);
+            // An identical row adds nothing to the rank (common: a switched-off group).
+            if seen.insert(g.iter().map(N::text).collect::<Vec<_>>()) {
+                rank.insert(g);
+            }
         }
     }
     rank.0.len()
