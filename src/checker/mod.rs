@@ -38,13 +38,15 @@
 //!    backpropagating `e_o`). Inside one pattern group `∂f(x)/∂θ` is affine in `x` (the
 //!    `δ^ℓ` depend only on the pattern and `θ`, and `h^{ℓ−1}` is affine in `x`), so the rows
 //!    of a maximal affinely independent subset of each group's inputs (greedy, data order)
-//!    span the group's rows. Kernel `K − rank J` iff `C = 0` (the Hessian is then `JᵀJ/N`).
-//!    An output-layer flat line `θ + t d`: only the output layer moves, so the hidden
-//!    activations are fixed, every output is affine in `t` and `C(θ + t d)` is a polynomial of
-//!    degree `≤ 2`; equal to `C(θ)` at `t = 0` and at 3 distinct nonzero samples, it is
-//!    constant;
-//! 9. descent (MATH §7a): `d = −∇C`, `t > 0`, exact cost and margin of `θ + t d`, with
-//!    `C(θ + t d) < C(θ)` and margin `> 0`;
+//!    span the group's rows (identical rows are inserted once: same rank). Kernel
+//!    `K − rank J` iff `C = 0` (the Hessian is then `JᵀJ/N`).
+//!    An output-layer flat line `θ + t d` (3 distinct nonzero samples recorded): only the
+//!    output layer moves, so the hidden activations are fixed and every output moves by
+//!    `t δf(x)`, `δf = ΔW_{L+1} h^L(x) + Δb_{L+1}`; `C(θ + t d) = C(θ) + 2t⟨r, δf⟩/… +
+//!    t² Σ|δf|²/…` is constant iff `δf(x) = 0` on every point, which is checked;
+//! 9. descent (MATH §7a): `d = −∇C` (`"gradient"`) or its first-layer bias block `−∂C/∂b_1`,
+//!    zero elsewhere (`"first-layer-bias"`); `t > 0`, exact cost and margin of `θ + t d`,
+//!    with `C(θ + t d) < C(θ)` and margin `> 0`;
 //! 10. configuration (MATH §3–§5, claim C4): family rules, identifier, cones on layers
 //!     `1..u` with cumulative `W^{(ℓ)} = 𝟙nᵀ + κI` (`κ > 0`, `κ + n·𝟙 ≠ 0`), `n·a = β`,
 //!     `W^{(ℓ)}a + b^{(ℓ)} = 0`, the cone's classes strictly collapsed (`z^ℓ < 0`) and every
@@ -52,7 +54,10 @@
 //!     covered); idle layers `W^{(ℓ)} = I`, `b^{(ℓ)} = s𝟙` with all `z^ℓ > 0`, and `s` the
 //!     recipe value `⌊max |coordinate of an apex or passing input|⌋ + 1` (so it is pinned even
 //!     without idle layers); every input of a cone's classes curated to its apex:
-//!     `h^L(x) = W^{(L)} a + b^{(L)}`;
+//!     `h^L(x) = W^{(L)} a + b^{(L)}`; the output layer is the basic least-squares fit on
+//!     the curated points `τ` (apex or passing input): `Σ τ̃ (f − y)ᵀ = 0`, and column `j`
+//!     of `[A | c] = [W_{L+1}W^{(L)} | W_{L+1}b^{(L)} + b_{L+1}]` is zero for every non-pivot
+//!     column `j` of `Σ τ̃τ̃ᵀ` — together they determine the output layer;
 //! 11. float cross-check (MATH §9, non-normative): recomputed in `f64` in the producer's
 //!     documented order and compared bit for bit (module `float`).
 
