@@ -123,6 +123,9 @@ pub fn harmless(orig: &Value, mutated: &Value, data: &Dataset) -> Option<&'stati
     if pass_through_still_valid(orig, mutated, data) {
         return Some("pass-through-shift line moved, still valid");
     }
+    if output_layer_direction_still_flat(orig, mutated, data) {
+        return Some("output-layer flat direction changed, still flat");
+    }
     let norm: &[&str] = &["data", "normalisation"];
     let float_zero = |k: &str| orig["float_check"][k].as_f64() == Some(0.0);
     if orig["claims"]["cost"] == "0"
@@ -317,4 +320,44 @@ pub fn affine_exact(w: &[Vec<Rat>], b: &[Rat], h: &[Rat]) -> Option<Vec<Rat>> {
     let row =
         |(r, bm): (&Vec<Rat>, &Rat)| r.iter().zip(h).fold(bm.clone(), |s, (a, y)| &s + &(a * y));
     Some(w.iter().zip(b).map(row).collect())
+}
+
+/// Only the output-layer flat line's direction changed, and the new direction is again a
+/// flat line: nonzero, zero outside the output layer, and (by this test's own exact forward
+/// pass) `ΔW h^L(x) + Δb = 0` on every data point, so every output and the cost stay the same
+/// for all `t`. E.g. two last-hidden-layer neurons with identical activations on all data
+/// (grouped configurations): swapping their entries in `ΔW` keeps the line flat.
+pub fn output_layer_direction_still_flat(orig: &Value, mutated: &Value, data: &Dataset) -> bool {
+    let fd: &[&str] = &["claims", "degeneracy", "flat_direction"];
+    let dir: &[&str] = &["claims", "degeneracy", "flat_direction", "direction"];
+    let kind = |v: &Value| get(v, fd).map(|f| f["kind"].clone());
+    if kind(orig) != Some(Value::from("output-layer"))
+        || kind(mutated) != kind(orig)
+        || nulled(orig, dir) != nulled(mutated, dir)
+    {
+        return false;
+    }
+    let Some(d) = get(mutated, dir).and_then(Value::as_array) else {
+        return false;
+    };
+    let d: Option<Vec<Rat>> = d
+        .iter()
+        .map(|x| x.as_str().and_then(canonical_num))
+        .collect();
+    let (Some(d), Some(hs)) = (d, last_hidden(&orig["network"], data)) else {
+        return false;
+    };
+    let q = data.q;
+    let per = q * q + q;
+    let n = orig["network"]["layers"].as_array().map_or(0, Vec::len);
+    if q == 0 || d.len() != n * per || d[..d.len() - per].iter().any(|x| !x.is_zero()) {
+        return false;
+    }
+    let block = &d[d.len() - per..];
+    if block.iter().all(Rat::is_zero) {
+        return false;
+    }
+    let dw: Vec<Vec<Rat>> = block[..q * q].chunks(q).map(<[Rat]>::to_vec).collect();
+    hs.iter()
+        .all(|h| affine_exact(&dw, &block[q * q..], h).is_some_and(|v| v.iter().all(Rat::is_zero)))
 }
