@@ -203,7 +203,7 @@ pub struct DegeneracyRecord {
     pub flat_direction: Option<FlatRecord>,
 }
 
-/// Exact descent witness: `d = −∇C`.
+/// Exact descent witness: `C(θ + t d) < C(θ)` with a positive margin at `θ + t d`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescentRecord {

@@ -636,8 +636,13 @@ pub fn certify(
         }
         if let Some(d) = &c.descent {
             o.stdout.push_str(&format!(
-                "descent step t = {} along −∇C lowers the cost to {}\n",
+                "descent step t = {} along {} lowers the cost to {}\n",
                 d.step,
+                if d.direction == "gradient" {
+                    "−∇C"
+                } else {
+                    "−∂C/∂b_1"
+                },
                 crate::report::shorten(&d.cost_after)
             ));
         }
