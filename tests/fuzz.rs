@@ -606,21 +606,14 @@ fn sane_outcome(
     Ok(())
 }
 
-fn parse_json_data(bytes: &[u8]) -> Result<Result<Dataset, DataError>, TestCaseError> {
+/// Run one data reader (`"json"` or `"csv"`) under `no_panic` and check the outcome is sane.
+fn parse_data(kind: &str, bytes: &[u8]) -> Result<Result<Dataset, DataError>, TestCaseError> {
     let input = String::from_utf8_lossy(bytes);
-    let r = no_panic("from_json_bytes", &input, || {
-        Dataset::from_json_bytes(bytes, &limits())
+    let r = no_panic(&format!("from_{kind}_bytes"), &input, || match kind {
+        "csv" => Dataset::from_csv_bytes(bytes, &limits()),
+        _ => Dataset::from_json_bytes(bytes, &limits()),
     })?;
-    sane_outcome("json", bytes, &r)?;
-    Ok(r)
-}
-
-fn parse_csv_data(bytes: &[u8]) -> Result<Result<Dataset, DataError>, TestCaseError> {
-    let input = String::from_utf8_lossy(bytes);
-    let r = no_panic("from_csv_bytes", &input, || {
-        Dataset::from_csv_bytes(bytes, &limits())
-    })?;
-    sane_outcome("csv", bytes, &r)?;
+    sane_outcome(kind, bytes, &r)?;
     Ok(r)
 }
 
@@ -631,8 +624,8 @@ fn data_json_arbitrary_bytes() {
         1,
         prop::collection::vec(any::<u8>(), 0..400),
         |bytes| {
-            let _ = parse_json_data(&bytes)?;
-            let _ = parse_csv_data(&bytes)?;
+            let _ = parse_data("json", &bytes)?;
+            let _ = parse_data("csv", &bytes)?;
             Ok(())
         },
     );
@@ -641,7 +634,7 @@ fn data_json_arbitrary_bytes() {
 #[test]
 fn data_json_token_soup() {
     fuzz("data_json_token_soup", 1, token_soup(), |text| {
-        let _ = parse_json_data(text.as_bytes())?;
+        let _ = parse_data("json", text.as_bytes())?;
         Ok(())
     });
 }
@@ -783,7 +776,7 @@ fn data_json_structured() {
                 full[..cut].to_string()
             }
         };
-        let r = parse_json_data(text.as_bytes())?;
+        let r = parse_data("json", text.as_bytes())?;
         match (&expect, &r) {
             (None, _) => {}
             (Some(None), Ok(_)) => {
@@ -859,7 +852,7 @@ fn data_csv_random_rows() {
         if bom {
             text.insert(0, '\u{feff}');
         }
-        let _ = parse_csv_data(text.as_bytes())?;
+        let _ = parse_data("csv", text.as_bytes())?;
         Ok(())
     });
 }
@@ -914,7 +907,7 @@ fn data_csv_wellformed() {
                 lines.push(format!("class{label},{}", fields.join(",")));
             }
             let text = lines.join("\n");
-            let d = parse_csv_data(text.as_bytes())?
+            let d = parse_data("csv", text.as_bytes())?
                 .map_err(|e| TestCaseError::fail(format!("rejected {text:?}: {e}")))?;
             prop_assert_eq!(d.q, q);
             // Classes in order of first appearance: class j is label j.

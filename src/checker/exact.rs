@@ -201,7 +201,6 @@ impl<N: Num> Net<N> {
 }
 
 /// Rows in echelon form; [`Echelon::insert`] says whether a vector was independent.
-#[derive(Clone)]
 struct Echelon<N>(Vec<(usize, Vec<N>)>);
 
 impl<N: Num> Echelon<N> {
@@ -927,9 +926,12 @@ impl<N: Num> Ctx<'_, N> {
         let p = format!("network.layers[{l}]");
         let mut normal = vec![vec![N::zero(); q]; q + 1];
         let mut span = Echelon(Vec::new());
+        // The cone collapsing each class (0-based class → index into `apexes`), if any.
+        let cone_of: Vec<Option<usize>> = (1..=q)
+            .map(|k| cfg.cones.iter().position(|c| c.classes.contains(&k)))
+            .collect();
         for (t, pt) in self.pts.iter().enumerate() {
-            let k = pt.class + 1;
-            let tau = match cfg.cones.iter().position(|c| c.classes.contains(&k)) {
+            let tau = match cone_of[pt.class] {
                 Some(i) => &apexes[i],
                 None => &pt.x,
             };

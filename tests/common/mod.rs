@@ -61,6 +61,14 @@ pub fn canonical_num(s: &str) -> Option<Rat> {
     Rat::parse(s).ok().filter(|r| r.canonical() == s)
 }
 
+/// An array of canonical numeric texts, as rationals (`None` if anything else).
+pub fn nums(v: &Value) -> Option<Vec<Rat>> {
+    v.as_array()?
+        .iter()
+        .map(|x| x.as_str().and_then(canonical_num))
+        .collect()
+}
+
 /// The documented classes of mutations that leave a TRUE certificate (the checker must
 /// accept them, and does: it recomputes every claim):
 /// - `descent` removed (or set to null): the certificate then claims less (the verdict
@@ -184,13 +192,10 @@ pub fn pass_through_still_valid(orig: &Value, mutated: &Value, data: &Dataset) -
     let Some(net) = network_of(&orig["network"]) else {
         return false;
     };
-    let nums = |v: Option<&Value>| -> Option<Vec<Rat>> {
-        v?.as_array()?
-            .iter()
-            .map(|x| x.as_str().and_then(canonical_num))
-            .collect()
-    };
-    let (Some(d), Some(ts)) = (nums(get(mutated, dir)), nums(get(mutated, samples))) else {
+    let (Some(d), Some(ts)) = (
+        get(mutated, dir).and_then(nums),
+        get(mutated, samples).and_then(nums),
+    ) else {
         return false;
     };
     let q = net[0].1.len();
@@ -297,12 +302,6 @@ pub fn last_hidden(net: &Value, data: &Dataset) -> Option<Vec<Vec<Rat>>> {
 
 /// `(W, b)` of one layer record, every entry canonical text.
 pub fn layer_of(layer: &Value) -> Option<Layer> {
-    let nums = |v: &Value| -> Option<Vec<Rat>> {
-        v.as_array()?
-            .iter()
-            .map(|x| x.as_str().and_then(canonical_num))
-            .collect()
-    };
     let w: Vec<Vec<Rat>> = layer
         .get("w")?
         .as_array()?
@@ -337,13 +336,7 @@ pub fn output_layer_direction_still_flat(orig: &Value, mutated: &Value, data: &D
     {
         return false;
     }
-    let Some(d) = get(mutated, dir).and_then(Value::as_array) else {
-        return false;
-    };
-    let d: Option<Vec<Rat>> = d
-        .iter()
-        .map(|x| x.as_str().and_then(canonical_num))
-        .collect();
+    let d = get(mutated, dir).and_then(nums);
     let (Some(d), Some(hs)) = (d, last_hidden(&orig["network"], data)) else {
         return false;
     };
