@@ -30,6 +30,7 @@
 
 use crate::arith::Rat;
 use crate::data::Dataset;
+use crate::fastexact::ExactData;
 use crate::lsq::Moments;
 use crate::matrix::Matrix;
 use crate::network::{Evaluation, Location, Network, Normalisation};
@@ -174,9 +175,19 @@ pub fn region_bound(
     norm: Normalisation,
     q: usize,
 ) -> RegionBound {
+    region_bound_with(&ExactData::new(data), eval, norm, q)
+}
+
+/// [`region_bound`] on data prepared once ([`ExactData`]).
+pub fn region_bound_with(
+    fx: &ExactData,
+    eval: &Evaluation<Rat>,
+    norm: Normalisation,
+    q: usize,
+) -> RegionBound {
     // fastexact integration: integer group moments, identical to `Moments::add_point` per point.
-    let groups: BTreeMap<&[bool], Moments> = crate::fastexact::group_moments(data, &eval.patterns);
-    let n = data.n();
+    let groups: BTreeMap<&[bool], Moments> = fx.group_moments(&eval.patterns);
+    let n = fx.data().n();
     let mut out = Vec::with_capacity(groups.len());
     let mut total = Rat::zero();
     for (p, m) in groups {
@@ -204,8 +215,15 @@ pub fn region_bound(
 
 /// Certify `net` on `data`: exact evaluation, §8 bound, verdict, descent witness, float check.
 pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
+    analyse_with(net, &ExactData::new(data), norm)
+}
+
+/// [`analyse`] on data prepared once ([`ExactData`]: scaled to integers once for many
+/// networks, as `verify` does for all its configurations).
+pub fn analyse_with(net: &Network, fx: &ExactData, norm: Normalisation) -> Analysis {
+    let data = fx.data();
     // fastexact integration: integer common-denominator path, identical results.
-    let exact: Evaluation<Rat> = net.evaluate_exact(data, norm);
+    let exact: Evaluation<Rat> = fx.evaluate(net, norm);
     let fl: Evaluation<f64> = net.evaluate(data, norm);
     let max_abs_output_error = exact
         .outputs
@@ -223,7 +241,7 @@ pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
         margin: fl.margin.as_ref().map(|m| m.0),
     };
     let positive = exact.margin.as_ref().is_some_and(|m| m.0.is_positive());
-    let region = positive.then(|| region_bound(data, &exact, norm, net.width()));
+    let region = positive.then(|| region_bound_with(fx, &exact, norm, net.width()));
     let grad_zero = exact
         .gradient
         .as_ref()
@@ -240,7 +258,7 @@ pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
         Verdict::CriticalNotCertified
     };
     let descent = if verdict == Verdict::NotLocalMinimum {
-        find_descent(net, data, norm, &exact)
+        find_descent(net, fx, norm, &exact)
     } else {
         None
     };
@@ -262,9 +280,9 @@ pub fn descent_along(
     exact: &Evaluation<Rat>,
     direction: DescentDirection,
 ) -> Option<Descent> {
-    let fx = crate::fastexact::ExactData::new(data);
+    let fx = ExactData::new(data);
     match direction {
-        DescentDirection::FirstLayerBias => bias_descent(net, data, norm, exact, &fx),
+        DescentDirection::FirstLayerBias => bias_descent(net, norm, exact, &fx),
         DescentDirection::Gradient => gradient_descent_search(net, norm, exact, &fx),
     }
 }
@@ -273,13 +291,11 @@ pub fn descent_along(
 /// documentation, else by [`gradient_descent_search`].
 fn find_descent(
     net: &Network,
-    data: &Dataset,
+    fx: &ExactData,
     norm: Normalisation,
     exact: &Evaluation<Rat>,
 ) -> Option<Descent> {
-    let fx = crate::fastexact::ExactData::new(data);
-    bias_descent(net, data, norm, exact, &fx)
-        .or_else(|| gradient_descent_search(net, norm, exact, &fx))
+    bias_descent(net, norm, exact, fx).or_else(|| gradient_descent_search(net, norm, exact, fx))
 }
 
 /// The `b_1` step of the module documentation: `t_safe`, `K` from the pattern groups, the
@@ -287,10 +303,9 @@ fn find_descent(
 /// and margin after the step).
 fn bias_descent(
     net: &Network,
-    data: &Dataset,
     norm: Normalisation,
     exact: &Evaluation<Rat>,
-    fx: &crate::fastexact::ExactData,
+    fx: &ExactData,
 ) -> Option<Descent> {
     let (g, (mu, _)) = (exact.gradient.as_ref()?, exact.margin.as_ref()?);
     let (q, l) = (net.width(), net.hidden());
@@ -337,7 +352,7 @@ fn bias_descent(
         }
         sum += Rat::from_i64(n as i64) * crate::matrix::dot(&v, &v);
     }
-    let k = norm.apply(&sum, data.n());
+    let k = norm.apply(&sum, fx.data().n());
     let h = if k.is_zero() {
         t_safe
     } else {
@@ -362,7 +377,7 @@ fn gradient_descent_search(
     net: &Network,
     norm: Normalisation,
     exact: &Evaluation<Rat>,
-    fx: &crate::fastexact::ExactData,
+    fx: &ExactData,
 ) -> Option<Descent> {
     let g = exact.gradient.as_ref()?;
     let d: Vec<Rat> = g.iter().map(|x| -x).collect();

@@ -8,9 +8,10 @@
 
 use crate::arith::Rat;
 use crate::cert::*;
-use crate::certify::{analyse, jacobian_rank, output_flat_direction, Analysis, Verdict};
+use crate::certify::{analyse_with, jacobian_rank, output_flat_direction, Analysis, Verdict};
 use crate::construct::{build, plans, BuildError, Construction, Family, Plan};
 use crate::data::Dataset;
+use crate::fastexact::ExactData;
 use crate::network::{Network, Normalisation};
 
 /// Options of a `verify` run.
@@ -93,10 +94,11 @@ pub fn run_with_progress(
     let plans = all_plans(data.q, opts.partition_limit);
     let total = plans.len();
     let done = AtomicUsize::new(0);
+    let fx = ExactData::new(data);
     let entries = plans
         .into_par_iter()
         .map(|plan| {
-            let outcome = run_plan(data, opts, &plan);
+            let outcome = run_plan_with(&fx, opts, &plan);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Entry { plan, outcome }
         })
@@ -110,10 +112,16 @@ pub fn run_with_progress(
 
 /// Build, analyse and certify one plan.
 pub fn run_plan(data: &Dataset, opts: &Options, plan: &Plan) -> Outcome {
+    run_plan_with(&ExactData::new(data), opts, plan)
+}
+
+/// [`run_plan`] on data prepared once for many plans ([`ExactData`]).
+pub fn run_plan_with(fx: &ExactData, opts: &Options, plan: &Plan) -> Outcome {
+    let data = fx.data();
     match build(data, opts.layers, plan) {
         Err(e) => Outcome::Infeasible(describe_build_error(&e, plan, data)),
         Ok(c) => {
-            let analysis = analyse(&c.network, data, opts.norm);
+            let analysis = analyse_with(&c.network, fx, opts.norm);
             let certificate = certificate(data, opts, &c, &analysis);
             Outcome::Built(Box::new(Certified {
                 construction: c,

@@ -12,9 +12,10 @@
 //!   network, [`Network::evaluate_exact`]; also the same evaluation in `f64`
 //!   (`eval-f64` line). The network is built once, untimed; `--network-out` writes it as
 //!   JSON ([`network_record`]) for the Python references in `scripts/bench/`.
-//! - `global`: [`run_plan`] of the global plan (build + analyse + certificate), with the
+//! - `global`: [`verify::run_plan`] of the global plan (build + analyse + certificate), with the
 //!   split build / analyse / certificate of each run.
-//! - `families`: [`run_plan`] of every partial-curation and grouped plan (all plans of
+//! - `families`: [`run_plan_with`] (data scaled once, as `verify` does) of every
+//!   partial-curation and grouped plan (all plans of
 //!   [`all_plans`] except shallow and global), in parallel as `verify` does.
 //! - `verify`: [`verify::run`], all families (no files written, no self-check).
 //! - `check`: [`checker::check`] (malachite backend) of every certificate of one
@@ -26,9 +27,10 @@
 use dlgeom_cert::checker::{self, Backend};
 use dlgeom_cert::construct::{build, plans, Family};
 use dlgeom_cert::data::{DataLimits, Dataset};
+use dlgeom_cert::fastexact::ExactData;
 use dlgeom_cert::network::Normalisation;
 use dlgeom_cert::verify::{
-    self, all_plans, certificate, network_record, run_plan, Options, Outcome,
+    self, all_plans, certificate, network_record, run_plan_with, Options, Outcome,
 };
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -219,7 +221,11 @@ fn real_main() -> Result<(), String> {
                 .collect();
             let mut built = 0;
             let times = time_runs(k, budget, || {
-                let out: Vec<Outcome> = fam.par_iter().map(|p| run_plan(&data, &opts, p)).collect();
+                let fx = ExactData::new(&data);
+                let out: Vec<Outcome> = fam
+                    .par_iter()
+                    .map(|p| run_plan_with(&fx, &opts, p))
+                    .collect();
                 built = out
                     .iter()
                     .filter(|o| matches!(o, Outcome::Built(_)))

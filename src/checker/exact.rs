@@ -38,8 +38,20 @@ struct Trace<N> {
     f: Vec<N>,
 }
 
+/// See [`Net::shortcuts`].
+struct Shortcuts<N> {
+    p: Vec<Mat<N>>,
+    c: Mat<N>,
+    off: Vec<Mat<N>>,
+}
+
+/// Points grouped by full activation pattern: the group's moments and its first point.
+type Groups<N> = BTreeMap<String, (Moments<N>, usize)>;
+
 struct Eval<N> {
     traces: Vec<Trace<N>>,
+    /// The pattern groups (computed with the gradient, at margin `> 0`).
+    groups: Groups<N>,
     cost: N,
     margin: N,
     /// 1-based (class, point, layer, neuron) of the first minimal `|z|`.
@@ -128,12 +140,71 @@ impl<N: Num> Net<N> {
         }
         Net { q, w, b }
     }
-    fn forward(&self, x: &[N]) -> Trace<N> {
+    /// The shortcuts of [`Net::forward`]: `p[ℓ], c[ℓ]` with `p[0] = W_1`, `c[0] = b_1`,
+    /// `p[ℓ] = W_{ℓ+1} p[ℓ−1]`, `c[ℓ] = W_{ℓ+1} c[ℓ−1] + b_{ℓ+1}` (the all-on prefix maps),
+    /// and `off[ℓ]`: the rest of the pass (`z`, `h` of layers `ℓ+2..`, then `f`) from
+    /// `h^{ℓ+1} = 0`.
+    fn shortcuts(&self) -> Shortcuts<N> {
+        let (mut p, mut c): (Vec<Mat<N>>, Mat<N>) =
+            (vec![self.w[0].clone()], vec![self.b[0].clone()]);
+        for (w, b) in self.w.iter().zip(&self.b).skip(1) {
+            let last = &p[p.len() - 1];
+            let cols: Mat<N> = (0..self.q)
+                .map(|k| last.iter().map(|r| r[k].clone()).collect())
+                .collect();
+            p.push(
+                w.iter()
+                    .map(|row| cols.iter().map(|col| dot(row, col)).collect())
+                    .collect(),
+            );
+            c.push(affine(w, &c[c.len() - 1], b));
+        }
+        let off = (0..self.w.len() - 1)
+            .map(|l| {
+                let mut h = vec![N::zero(); self.q];
+                let mut zs = Vec::new();
+                for (w, b) in self.w.iter().zip(&self.b).skip(l + 1) {
+                    let v = affine(w, &h, b);
+                    h = relu(&v);
+                    zs.push(v);
+                }
+                zs
+            })
+            .collect();
+        Shortcuts { p, c, off }
+    }
+    /// The forward pass `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ`, `h^ℓ = max(z^ℓ, 0)`, with two exact
+    /// shortcuts: while every earlier pre-activation is `> 0`, `h^{ℓ−1} = z^{ℓ−1}`, so by
+    /// induction `z^ℓ = p[ℓ−1] x + c[ℓ−1]` (for constructed networks `p` is the small
+    /// cumulative cone matrix `W^{(ℓ)}`); and once `h^ℓ = 0` the rest does not depend on `x`.
+    ///
+    /// `base`: the trace of the same input through a network with the same weights `W_ℓ`
+    /// and prefix biases `c_b`, with `dc = c − c_b`; while both passes are all-on,
+    /// `z^ℓ = z_b^ℓ + dc[ℓ−1]` (both are `p[ℓ−1] x` plus their own `c[ℓ−1]`).
+    fn forward(&self, x: &[N], s: &Shortcuts<N>, base: Option<(&Trace<N>, &Mat<N>)>) -> Trace<N> {
         let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
-        for (w, b) in self.w.iter().zip(&self.b) {
-            let v = affine(w, &h[h.len() - 1], b);
+        let (mut on, mut base_on) = (true, base.is_some());
+        for l in 0..self.w.len() {
+            let v = match (on, base) {
+                (true, Some((bt, dc))) if base_on => {
+                    let zb = if l < bt.z.len() { &bt.z[l] } else { &bt.f };
+                    base_on = zb.iter().all(|t| t.sign() > 0);
+                    zb.iter().zip(&dc[l]).map(|(a, d)| a.add(d)).collect()
+                }
+                (true, _) => affine(&s.p[l], x, &s.c[l]),
+                (false, _) => affine(&self.w[l], &h[l], &self.b[l]),
+            };
+            on &= v.iter().all(|t| t.sign() > 0);
+            let off = l + 1 < self.w.len() && v.iter().all(|t| t.sign() <= 0);
             h.push(relu(&v));
             z.push(v);
+            if off {
+                for v in &s.off[l] {
+                    h.push(relu(v));
+                    z.push(v.clone());
+                }
+                break;
+            }
         }
         h.pop();
         let f = z.pop().unwrap_or_default();
@@ -163,10 +234,101 @@ impl<N: Num> Net<N> {
             delta = next;
         }
     }
-    fn evaluate(&self, pts: &[Point<N>], half: bool, want_grad: bool) -> Eval<N> {
+    /// The gradient from the groups' moments. On a pattern group `h^ℓ(x) = H_ℓ x̃` with
+    /// `H_0 = [I | 0]`, `H_ℓ = D_ℓ (W_ℓ H_{ℓ−1} + b_ℓ e_{Q+1}ᵀ)`, and `f(x) = F x̃` likewise
+    /// without `D`; `δ^ℓ(x) = B_ℓ r(x)` with `B_{L+1} = I`, `B_ℓ = D_ℓ W_{ℓ+1}ᵀ B_{ℓ+1}`.
+    /// So with `E = Σ r x̃ᵀ = F G − Rᵀ`: `Σ δ^ℓ (h^{ℓ−1})ᵀ = B_ℓ E H_{ℓ−1}ᵀ` and
+    /// `Σ δ^ℓ = B_ℓ E e_{Q+1}` (unnormalised).
+    fn gradient(&self, groups: &Groups<N>, traces: &[Trace<N>]) -> Vec<N> {
+        let (q, nl) = (self.q, self.w.len());
+        let mut g = vec![N::zero(); nl * self.per_layer()];
+        for (mom, rep) in groups.values() {
+            let t = &traces[*rep];
+            let mut hs: Vec<Mat<N>> = vec![(0..q).map(|m| unit(q + 1, m)).collect()];
+            for l in 0..nl {
+                let last = &hs[l];
+                let rows = (0..q).map(|m| {
+                    let active = l + 1 == nl || t.z[l][m].sign() > 0;
+                    (0..=q)
+                        .map(|a| match active {
+                            false => N::zero(),
+                            true => {
+                                let col: Vec<N> = last.iter().map(|r| r[a].clone()).collect();
+                                let v = dot(&self.w[l][m], &col);
+                                if a == q {
+                                    v.add(&self.b[l][m])
+                                } else {
+                                    v
+                                }
+                            }
+                        })
+                        .collect()
+                });
+                hs.push(rows.collect());
+            }
+            let f = &hs[nl];
+            let mut e: Mat<N> = (0..q)
+                .map(|o| {
+                    (0..=q)
+                        .map(|a| {
+                            let col: Vec<N> = mom.g.iter().map(|r| r[a].clone()).collect();
+                            dot(&f[o], &col).sub(&mom.r[a][o])
+                        })
+                        .collect()
+                })
+                .collect();
+            for l in (0..nl).rev() {
+                let off = l * self.per_layer();
+                for m in 0..q {
+                    for k in 0..q {
+                        let v = dot(&e[m], &hs[l][k]);
+                        g[off + m * q + k] = g[off + m * q + k].add(&v);
+                    }
+                    g[off + q * q + m] = g[off + q * q + m].add(&e[m][q]);
+                }
+                if l == 0 {
+                    break;
+                }
+                e = (0..q)
+                    .map(|k| match t.z[l - 1][k].sign() > 0 {
+                        false => vec![N::zero(); q + 1],
+                        true => {
+                            let col: Vec<N> = self.w[l].iter().map(|r| r[k].clone()).collect();
+                            (0..=q)
+                                .map(|a| {
+                                    dot(&col, &e.iter().map(|r| r[a].clone()).collect::<Vec<N>>())
+                                })
+                                .collect()
+                        }
+                    })
+                    .collect();
+            }
+        }
+        g
+    }
+    /// Cost, margin, traces and (if `want_grad`) groups and gradient on `pts`; `base`: the
+    /// evaluation of a network with the same weights `W_ℓ` (see [`Net::forward`]).
+    fn evaluate(
+        &self,
+        pts: &[Point<N>],
+        half: bool,
+        want_grad: bool,
+        base: Option<(&Net<N>, &Eval<N>)>,
+    ) -> Eval<N> {
         let (mut sse, mut best, mut traces) = (N::zero(), None, Vec::new());
-        for p in pts {
-            let t = self.forward(&p.x);
+        let s = self.shortcuts();
+        let dc: Option<Mat<N>> = base.filter(|(bn, _)| bn.w == self.w).map(|(bn, _)| {
+            let cb = bn.shortcuts().c;
+            s.c.iter()
+                .zip(&cb)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
+                .collect()
+        });
+        for (i, p) in pts.iter().enumerate() {
+            let b = base
+                .zip(dc.as_ref())
+                .map(|((_, be), dc)| (&be.traces[i], dc));
+            let t = self.forward(&p.x, &s, b);
             let r: Vec<N> = t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)).collect();
             sse = sse.add(&dot(&r, &r));
             for (l, z) in t.z.iter().enumerate() {
@@ -181,17 +343,24 @@ impl<N: Num> Net<N> {
         }
         let (margin, at) = best.unwrap_or((N::zero(), (0, 0, 0, 0)));
         let n = pts.len();
-        let grad = (want_grad && margin.sign() > 0).then(|| {
-            let mut g = vec![N::zero(); self.w.len() * self.per_layer()];
-            for (t, p) in traces.iter().zip(pts) {
-                let r = t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y));
-                self.backward(t, r.collect(), &mut g);
+        // At margin > 0: the §8 pattern groups, and the gradient from their moments.
+        let mut groups: Groups<N> = BTreeMap::new();
+        if want_grad && margin.sign() > 0 {
+            for (i, (t, p)) in traces.iter().zip(pts).enumerate() {
+                let (mom, _) = groups
+                    .entry(pattern(t))
+                    .or_insert_with(|| (Moments::new(self.q), i));
+                mom.add(&p.x, &p.y);
             }
+        }
+        let grad = (want_grad && margin.sign() > 0).then(|| {
+            let g = self.gradient(&groups, &traces);
             g.iter().map(|x| ratio(x, 2 - half as usize, n)).collect()
         });
         let cost = ratio(&sse, 1, n * (1 + half as usize));
         Eval {
             traces,
+            groups,
             cost,
             margin,
             at,
@@ -318,7 +487,7 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         "network",
         Ok(format!("L = {}, Q = {}", net.w.len() - 1, net.q)),
     );
-    let ev = net.evaluate(&pts, half, true);
+    let ev = net.evaluate(&pts, half, true, None);
     let cl = &c.claims;
     let x = Ctx {
         net,
@@ -486,7 +655,7 @@ struct Ctx<'a, N> {
 impl<N: Num> Ctx<'_, N> {
     /// Cost and margin of another network on the same data.
     fn cost_of(&self, net: &Net<N>) -> (N, N) {
-        let e = net.evaluate(&self.pts, self.half, false);
+        let e = net.evaluate(&self.pts, self.half, false, Some((&self.net, &self.ev)));
         (e.cost, e.margin)
     }
     fn at(&self, t: usize) -> String {
@@ -543,15 +712,8 @@ impl<N: Num> Ctx<'_, N> {
             return (None, r.map(|_| "absent (margin 0)".into()));
         }
         let (q, n) = (self.net.q, self.pts.len());
-        let mut groups: BTreeMap<String, Moments<N>> = BTreeMap::new();
-        for (t, p) in self.ev.traces.iter().zip(&self.pts) {
-            groups
-                .entry(pattern(t))
-                .or_insert_with(|| Moments::new(q))
-                .add(&p.x, &p.y);
-        }
         let (mut rows, mut sum) = (Vec::new(), N::zero());
-        for (pat, mom) in &groups {
+        for (pat, (mom, _)) in &self.ev.groups {
             let constant = pat.as_bytes().chunks(q).any(|l| !l.contains(&b'1'));
             match mom.sse(constant) {
                 Ok(sse) => rows.push((
@@ -685,7 +847,12 @@ impl<N: Num> Ctx<'_, N> {
             fail!("{p}.samples: need t₋ < 0 < t₊");
         }
         for t in &ts {
-            let e = self.net.step(&d, t).evaluate(&self.pts, self.half, false);
+            let e = self.net.step(&d, t).evaluate(
+                &self.pts,
+                self.half,
+                false,
+                Some((&self.net, &self.ev)),
+            );
             if !all_on(&e) || e.cost != self.ev.cost {
                 fail!(
                     "{p}: at t = {} some pre-activation is ≤ 0 or the cost changed",
@@ -973,18 +1140,22 @@ mod tests {
     use super::*;
     use crate::arith::Rat;
 
-    /// The representative-subset rank equals the rank of the full Jacobian, on small random
-    /// networks and data (deterministic pseudo-random rationals with small denominators).
-    #[test]
-    fn jacobian_rank_from_representatives() {
-        let mut seed = 12345u64;
-        let mut r = || {
+    /// Deterministic pseudo-random rationals `n/d`, `n ∈ −4..=4`, `d ∈ 1..=3`.
+    fn rationals(mut seed: u64) -> impl FnMut() -> Rat {
+        move || {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let (n, d) = ((seed >> 33) % 9, 1 + (seed >> 40) % 3);
             Rat::from_frac(n as i64 - 4, d as i64).unwrap_or_else(Rat::zero)
-        };
+        }
+    }
+
+    /// The representative-subset rank equals the rank of the full Jacobian, on small random
+    /// networks and data (deterministic pseudo-random rationals with small denominators).
+    #[test]
+    fn jacobian_rank_from_representatives() {
+        let mut r = rationals(12345);
         for (q, l, n) in [(1, 1, 5), (2, 1, 9), (2, 2, 12), (3, 2, 15)] {
             for _ in 0..4 {
                 let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
@@ -999,10 +1170,98 @@ mod tests {
                         y: vec(q),
                     })
                     .collect();
-                let tr: Vec<_> = pts.iter().map(|p| net.forward(&p.x)).collect();
+                let s = net.shortcuts();
+                let tr: Vec<_> = pts.iter().map(|p| net.forward(&p.x, &s, None)).collect();
                 let fast = jacobian_rank(&net, &pts, &tr, false);
                 assert_eq!(fast, jacobian_rank(&net, &pts, &tr, true), "q {q} l {l}");
             }
         }
+    }
+
+    /// The plain forward pass, layer by layer (the definition).
+    fn plain_forward(net: &Net<Rat>, x: &[Rat]) -> Trace<Rat> {
+        let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
+        for (w, b) in net.w.iter().zip(&net.b) {
+            let v = affine(w, &h[h.len() - 1], b);
+            h.push(relu(&v));
+            z.push(v);
+        }
+        h.pop();
+        let f = z.pop().unwrap_or_default();
+        Trace { h, z, f }
+    }
+
+    /// The shortcut forward pass (with and without a base evaluation) equals the plain one,
+    /// and the gradient from group moments equals per-point backpropagation, on random
+    /// networks whose layers are often shifted all-on or all-off (so every shortcut runs).
+    #[test]
+    fn shortcuts_and_moment_gradient_match_the_definition() {
+        let mut r = rationals(777);
+        let (mut shortcuts_used, mut off_used) = (0, 0);
+        for (q, l, n) in [(1, 1, 6), (2, 1, 9), (2, 3, 12), (3, 2, 15), (3, 4, 20)] {
+            for case in 0..24 {
+                let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
+                let w: Vec<Mat<Rat>> = (0..=l).map(|_| (0..q).map(|_| vec(q)).collect()).collect();
+                let mut b: Mat<Rat> = (0..=l).map(|_| vec(q)).collect();
+                for (i, bl) in b.iter_mut().enumerate().take(l) {
+                    let shift = match (case + i) % 4 {
+                        0 => Rat::from_i64(40),
+                        1 if case % 3 == 0 => Rat::from_i64(-40),
+                        _ => Rat::zero(),
+                    };
+                    bl.iter_mut().for_each(|x| *x = &*x + &shift);
+                }
+                let net = Net { q, w, b };
+                let pts: Vec<Point<Rat>> = (0..n)
+                    .map(|idx| Point {
+                        class: idx % 2,
+                        idx,
+                        x: vec(q),
+                        y: vec(q),
+                    })
+                    .collect();
+                let ev = net.evaluate(&pts, true, true, None);
+                for (t, p) in ev.traces.iter().zip(&pts) {
+                    let plain = plain_forward(&net, &p.x);
+                    assert!(
+                        t.h == plain.h && t.z == plain.z && t.f == plain.f,
+                        "q {q} l {l}"
+                    );
+                    shortcuts_used += t.z.iter().all(|z| z.iter().all(|v| v.sign() > 0)) as usize;
+                    off_used += t.z.iter().any(|z| z.iter().all(|v| v.sign() < 0)) as usize;
+                }
+                if let Some(g) = &ev.grad {
+                    let mut naive = vec![Rat::zero(); g.len()];
+                    for (t, p) in ev.traces.iter().zip(&pts) {
+                        let res = t.f.iter().zip(&p.y).map(|(f, y)| f - y).collect();
+                        net.backward(t, res, &mut naive);
+                    }
+                    let naive: Vec<Rat> = naive.iter().map(|x| ratio(x, 1, n)).collect();
+                    assert_eq!(g, &naive, "gradient, q {q} l {l} case {case}");
+                }
+                // A bias step (same W): the base shortcut gives the plain pass too.
+                let mut moved = Net {
+                    q,
+                    w: net.w.clone(),
+                    b: net.b.clone(),
+                };
+                moved.b[0] = moved.b[0]
+                    .iter()
+                    .map(|x| x + &Rat::from_frac(1, 3).unwrap())
+                    .collect();
+                let ev2 = moved.evaluate(&pts, true, false, Some((&net, &ev)));
+                for (t, p) in ev2.traces.iter().zip(&pts) {
+                    let plain = plain_forward(&moved, &p.x);
+                    assert!(
+                        t.h == plain.h && t.z == plain.z && t.f == plain.f,
+                        "moved q {q} l {l}"
+                    );
+                }
+            }
+        }
+        assert!(
+            shortcuts_used > 50 && off_used > 50,
+            "{shortcuts_used} {off_used}"
+        );
     }
 }

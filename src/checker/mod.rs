@@ -21,9 +21,15 @@
 //!    `f = W_{L+1} h^L + b_{L+1}`: the cost, the margin `min |z^ℓ_m(x)|` with its first
 //!    location in the order (class, point, layer, neuron), whether every output equals its
 //!    target, the largest weight bit size;
+//!    Two exact shortcuts of the same pass: while every earlier pre-activation is `> 0`,
+//!    `z^ℓ = P_ℓ x + c_ℓ` with the prefix maps `P_ℓ = W_ℓ P_{ℓ−1}`, `c_ℓ = W_ℓ c_{ℓ−1} + b_ℓ`
+//!    (small for constructed networks, whose `W_ℓ` are large); once `h^ℓ = 0` the rest of
+//!    the pass is a constant, computed once per layer;
 //! 5. gradient (MATH §2), only at margin `> 0`: `δ^{L+1} = f − y`,
 //!    `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`, `∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂b_ℓ = Σ δ^ℓ`, times `1/N`
-//!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero;
+//!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero. The sums are taken per
+//!    pattern group from the group's moments (item 6): there `h^ℓ = H_ℓ x̃`, `δ^ℓ = B_ℓ r`
+//!    and `Σ r x̃ᵀ = F G − Rᵀ` (`f = F x̃`), so `Σ δ^ℓ (h^{ℓ−1})ᵀ = B_ℓ (F G − Rᵀ) H_{ℓ−1}ᵀ`;
 //! 6. pattern-region bound (MATH §8), iff margin `> 0`: points grouped by their full pattern
 //!    (`1` iff `z^ℓ_m > 0`, layer by layer), groups in lexicographic order; per group the
 //!    normalised least-squares value: affine `T − tr(Rᵀ Z)` with `G = Σ x̃x̃ᵀ`,

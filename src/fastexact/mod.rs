@@ -61,6 +61,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
+mod shortcut;
+
 /// Points per parallel chunk (fixed, so results are independent of the thread count).
 pub const CHUNK: usize = 256;
 
@@ -393,23 +395,35 @@ struct Kernel<'a, N> {
     ty: Vec<Vec<N>>,
     /// `x̃`, row-major.
     x: &'a [N],
+    /// Shortcut mode ([`shortcut`]): every layer reads `x̃` (`w` holds the prefix maps), and
+    /// `off[k][ℓ − k − 1]` are the numerators of `z̃^ℓ` once `h^k = 0`.
+    off: Option<Vec<Vec<Vec<N>>>>,
+}
+
+/// `v` in representation `N` (`None` if some entry does not fit).
+fn conv<N: Num>(v: &[Int]) -> Option<Vec<N>> {
+    v.iter().map(N::from_int).collect()
 }
 
 impl<'a, N: Num> Kernel<'a, N> {
     fn new(sn: &ScaledNetwork, sd: &'a ScaledData, den: &Denoms) -> Option<Kernel<'a, N>> {
-        let conv = |v: &[Int]| v.iter().map(N::from_int).collect::<Option<Vec<N>>>();
-        let w = sn
-            .layers
-            .iter()
-            .map(|l| conv(&l.w))
-            .collect::<Option<Vec<_>>>()?;
-        let bh = sn
-            .layers
-            .iter()
-            .zip(&den.h)
-            .map(|(l, h)| conv(&l.b.iter().map(|b| b * h).collect::<Vec<_>>()))
-            .collect::<Option<Vec<_>>>()?;
-        let nl = sn.layers.len();
+        let w: Vec<&[Int]> = sn.layers.iter().map(|l| &l.w[..]).collect();
+        let bh: Vec<Vec<Int>> = (sn.layers.iter().zip(&den.h))
+            .map(|(l, h)| l.b.iter().map(|b| b * h).collect())
+            .collect();
+        Kernel::from_parts(sn.q, &w, &bh, sd, den)
+    }
+    /// The kernel of numerators `w[ℓ]` (row-major) and `bh[ℓ]` over the denominators `den`.
+    fn from_parts(
+        q: usize,
+        w: &[&[Int]],
+        bh: &[Vec<Int>],
+        sd: &'a ScaledData,
+        den: &Denoms,
+    ) -> Option<Kernel<'a, N>> {
+        let w = w.iter().map(|l| conv(l)).collect::<Option<Vec<_>>>()?;
+        let bh = bh.iter().map(|b| conv(b)).collect::<Option<Vec<_>>>()?;
+        let nl = w.len();
         let fmul = N::from_int(&den.r.div_exact(&den.h[nl]))?;
         let ymul = den.r.div_exact(&sd.target_denom);
         let ty = sd
@@ -418,13 +432,14 @@ impl<'a, N: Num> Kernel<'a, N> {
             .map(|t| conv(&t.iter().map(|v| v * &ymul).collect::<Vec<_>>()))
             .collect::<Option<Vec<_>>>()?;
         Some(Kernel {
-            q: sn.q,
+            q,
             nl,
             w,
             bh,
             fmul,
             ty,
             x: N::inputs(sd)?,
+            off: None,
         })
     }
 }
@@ -473,15 +488,36 @@ fn active<N: Num>(v: &N, relu: bool) -> bool {
     }
 }
 
-/// The per-point loop over points `range` (data order). `None` on overflow. Without `full`
-/// only the cost and the margin are computed (no outputs, patterns or gradient).
+/// Why [`run_chunk`] stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// An `i128` operation would overflow (redo in [`Int`]).
+    Overflow,
+    /// Shortcut mode met a hidden layer neither all `> 0` nor all `< 0` before any layer
+    /// was switched off (use the layer-by-layer kernel).
+    Mixed,
+}
+
+/// `?` on an overflow-checked operation.
+trait OrOverflow<T> {
+    fn ov(self) -> Result<T, Stop>;
+}
+impl<T> OrOverflow<T> for Option<T> {
+    fn ov(self) -> Result<T, Stop> {
+        self.ok_or(Stop::Overflow)
+    }
+}
+
+/// The per-point loop over points `range` (data order). Without `full` only the cost and
+/// the margin are computed (no outputs, patterns or gradient). In shortcut mode (`k.off`)
+/// the gradient sums are not accumulated (see [`shortcut`]).
 fn run_chunk<N: Num>(
     k: &Kernel<'_, N>,
     sd: &ScaledData,
     out_den: &Int,
     range: std::ops::Range<usize>,
     full: bool,
-) -> Option<Part<N>> {
+) -> Result<Part<N>, Stop> {
     let (q, nl) = (k.q, k.nl);
     let len = range.len();
     let mut part = Part {
@@ -499,9 +535,16 @@ fn run_chunk<N: Num>(
     for p in range {
         let x = &k.x[p * q..(p + 1) * q];
         let j = sd.points[p].0;
+        let mut off_at: Option<usize> = None;
         for l in 0..nl {
             let (prev, cur) = zs.split_at_mut(l);
-            let (input, relu): (&[N], bool) = if l == 0 {
+            if let (Some(off), Some(r)) = (&k.off, off_at) {
+                for (zm, v) in cur[0].iter_mut().zip(&off[r][l - r - 1]) {
+                    zm.set(v);
+                }
+                continue;
+            }
+            let (input, relu): (&[N], bool) = if l == 0 || k.off.is_some() {
                 (x, false)
             } else {
                 (&prev[l - 1], true)
@@ -511,8 +554,15 @@ fn run_chunk<N: Num>(
                 zm.set(&k.bh[l][m]);
                 for (a, v) in w[m * q..(m + 1) * q].iter().zip(input) {
                     if !a.is_zero() && active(v, relu) {
-                        zm.add_mul(a, v)?;
+                        zm.add_mul(a, v).ov()?;
                     }
+                }
+            }
+            if k.off.is_some() && l + 1 < nl {
+                if cur[0].iter().all(|v| v.signum() < 0) {
+                    off_at = Some(l);
+                } else if !cur[0].iter().all(|v| v.signum() > 0) {
+                    return Err(Stop::Mixed);
                 }
             }
         }
@@ -531,14 +581,14 @@ fn run_chunk<N: Num>(
                     Some((best, _, _)) => v.cmp_abs(best) == Ordering::Less,
                 };
                 if better {
-                    part.margin[l] = Some((v.abs()?, p, m));
+                    part.margin[l] = Some((v.abs().ov()?, p, m));
                 }
             }
         }
         let f = &zs[nl - 1];
         for ((rm, fm), tm) in r.iter_mut().zip(f).zip(&k.ty[j]) {
-            rm.set_mul_sub(fm, &k.fmul, tm)?;
-            part.sse.add_mul(rm, rm)?;
+            rm.set_mul_sub(fm, &k.fmul, tm).ov()?;
+            part.sse.add_mul(rm, rm).ov()?;
         }
         if !full {
             continue;
@@ -549,7 +599,7 @@ fn run_chunk<N: Num>(
                 .collect(),
         );
         part.patterns.push(pat);
-        if part.zero_seen {
+        if part.zero_seen || k.off.is_some() {
             continue;
         }
         // Backpropagation of r̃ (MATH.md §2), integer numerators over Δ_ℓ.
@@ -567,10 +617,10 @@ fn run_chunk<N: Num>(
                 }
                 for (kk, hk) in input.iter().enumerate() {
                     if active(hk, relu) {
-                        g[m * q + kk].add_mul(dm, hk)?;
+                        g[m * q + kk].add_mul(dm, hk).ov()?;
                     }
                 }
-                g[q * q + m].add(dm)?;
+                g[q * q + m].add(dm).ov()?;
             }
             if l == 0 {
                 break;
@@ -584,7 +634,7 @@ fn run_chunk<N: Num>(
                 for (m, dm) in delta.iter().enumerate() {
                     let a = &w[m * q + kk];
                     if !a.is_zero() && !dm.is_zero() {
-                        nk.add_mul(a, dm)?;
+                        nk.add_mul(a, dm).ov()?;
                     }
                 }
             }
@@ -592,7 +642,7 @@ fn run_chunk<N: Num>(
         }
         r = delta;
     }
-    Some(part)
+    Ok(part)
 }
 
 /// Data prepared once for many exact evaluations: scaled to integers ([`ScaledData`]) when
@@ -635,7 +685,8 @@ impl<'a> ExactData<'a> {
     /// The full exact evaluation (see [`evaluate_exact`]).
     pub fn evaluate(&self, net: &Network, norm: Normalisation) -> Evaluation<Rat> {
         match &self.scaled {
-            Some(sd) => evaluate_scaled(&ScaledNetwork::new(net), sd, norm),
+            Some(sd) => shortcut::evaluate(net, sd, norm, true)
+                .unwrap_or_else(|| evaluate_scaled(&ScaledNetwork::new(net), sd, norm)),
             None => net.evaluate::<Rat>(self.data, norm),
         }
     }
@@ -643,7 +694,8 @@ impl<'a> ExactData<'a> {
     pub fn cost_margin(&self, net: &Network, norm: Normalisation) -> CostMargin {
         match &self.scaled {
             Some(sd) => {
-                let e = eval_core(&ScaledNetwork::new(net), sd, norm, false);
+                let e = shortcut::evaluate(net, sd, norm, false)
+                    .unwrap_or_else(|| eval_core(&ScaledNetwork::new(net), sd, norm, false));
                 CostMargin {
                     cost: e.cost,
                     sse: e.sse,
@@ -722,12 +774,26 @@ fn eval_core(
     norm: Normalisation,
     full: bool,
 ) -> Evaluation<Rat> {
-    let q = sn.q;
-    let nl = sn.layers.len();
-    let n = sd.n();
     let den = Denoms::new(sn, sd);
     let small: Option<Kernel<'_, i128>> = Kernel::new(sn, sd, &den);
     let big: Kernel<'_, Int> = Kernel::new(sn, sd, &den).expect("Int never overflows");
+    run_kernels(&den, small, &big, sd, norm, full).expect("only shortcut mode stops early")
+}
+
+/// Run the kernel over all points in chunks and combine. In shortcut mode the gradient is
+/// left `None` (the caller computes it from the group moments); `Err(Stop::Mixed)` when
+/// shortcut mode does not apply.
+fn run_kernels(
+    den: &Denoms,
+    small: Option<Kernel<'_, i128>>,
+    big: &Kernel<'_, Int>,
+    sd: &ScaledData,
+    norm: Normalisation,
+    full: bool,
+) -> Result<Evaluation<Rat>, Stop> {
+    let q = sd.q;
+    let nl = den.h.len() - 1;
+    let n = sd.n();
     let out_den = &den.h[nl];
     let ranges: Vec<std::ops::Range<usize>> = (0..n)
         .step_by(CHUNK)
@@ -740,14 +806,15 @@ fn eval_core(
         .into_par_iter()
         .map(|range| {
             if let Some(k) = small.as_ref().filter(|_| !overflowed.load(Relaxed)) {
-                if let Some(part) = run_chunk(k, sd, out_den, range.clone(), full) {
-                    return part.into_int();
+                match run_chunk(k, sd, out_den, range.clone(), full) {
+                    Ok(part) => return Ok(part.into_int()),
+                    Err(Stop::Mixed) => return Err(Stop::Mixed),
+                    Err(Stop::Overflow) => overflowed.store(true, Relaxed),
                 }
-                overflowed.store(true, Relaxed);
             }
-            run_chunk(&big, sd, out_den, range, full).expect("Int never overflows")
+            run_chunk(big, sd, out_den, range, full)
         })
-        .collect();
+        .collect::<Result<_, Stop>>()?;
     // Combine in chunk order.
     let mut outputs = Vec::with_capacity(n);
     let mut patterns = Vec::with_capacity(n);
@@ -811,7 +878,7 @@ fn eval_core(
         Normalisation::HalfMean => Int::one(),
         Normalisation::Mean => Int::from_i64(2),
     };
-    let gradient = (full && !zero_seen).then(|| {
+    let gradient = (full && !zero_seen && big.off.is_none()).then(|| {
         let mut out = Vec::with_capacity(nl * (q * q + q));
         for (l, g) in grad.iter().enumerate() {
             let dw = &(&den.delta[l] * &den.h[l]) * &nn;
@@ -824,14 +891,14 @@ fn eval_core(
         out
     });
     let sse = Rat::from_ints(&sse, &(&den.r * &den.r)).expect("positive denominator");
-    Evaluation {
+    Ok(Evaluation {
         outputs,
         cost: norm.apply(&sse, n),
         sse,
         margin,
         gradient,
         patterns,
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,197 @@
+//! Shortcut evaluation: the exact evaluation of [`super`] through the all-on prefix maps and
+//! the switched-off suffixes, with the gradient from the pattern groups' moments
+//! (MATH.md §1–§3, §8). Same [`Evaluation`], field by field; used first, and declined
+//! (`None`) as soon as one point has a hidden layer that is neither all `> 0` nor all `< 0`
+//! before some layer switches it off, or some pre-activation there is exactly `0`.
+//!
+//! **Prefix maps** (the cumulative parameters of MATH.md §3): `P_1 = W_1`, `c_1 = b_1`,
+//! `P_ℓ = W_ℓ P_{ℓ−1}`, `c_ℓ = W_ℓ c_{ℓ−1} + b_ℓ`. If `z^1, …, z^{ℓ−1} > 0` at `x` then
+//! `h^{ℓ−1} = z^{ℓ−1}` and by induction `z^ℓ = P_ℓ x + c_ℓ`. For the constructed networks
+//! `P_ℓ = W^{(ℓ)}` are the small cone matrices, whereas `W_ℓ = W^{(ℓ)}(W^{(ℓ−1)})⁻¹` and the
+//! layer-by-layer common denominators grow with every layer.
+//!
+//! **Suffixes.** If `z^k < 0` (all neurons) then `h^k = 0` and every later `z^ℓ`, and `f`, are
+//! the constants of the pass started from `h^k = 0`.
+//!
+//! Each layer `ℓ` gets one denominator `s_ℓ D` (`s_ℓ` = lcm of the denominators of `P_ℓ`,
+//! `c_ℓ` and the suffix values at `ℓ`), so the integer kernel of [`super`] (patterns, margin,
+//! residuals, outputs) runs unchanged on numerators.
+//!
+//! **Gradient from group moments.** On a pattern group `h^ℓ(x) = H_ℓ x̃` with
+//! `H_0 = [I | 0]`, `H_ℓ = D_ℓ (W_ℓ H_{ℓ−1} + b_ℓ e_{Q+1}ᵀ)` and `f = F x̃` (no `D`);
+//! `δ^ℓ = B_ℓ r` with `B_{L+1} = I`, `B_ℓ = D_ℓ W_{ℓ+1}ᵀ B_{ℓ+1}`. With
+//! `E = Σ r x̃ᵀ = F G − Rᵀ` (`G = Σ x̃x̃ᵀ`, `R = Σ x̃yᵀ`):
+//! `Σ δ^ℓ (h^{ℓ−1})ᵀ = B_ℓ E H_{ℓ−1}ᵀ`, `Σ δ^ℓ = B_ℓ E e_{Q+1}`; summed over groups and
+//! normalised like the per-point sums. Cost `O(groups · L · Q³)` instead of a backward pass
+//! per point.
+
+use super::{
+    conv, group_moments_scaled, lcm_denoms, run_kernels, scale_to, Denoms, Kernel, ScaledData, Stop,
+};
+use crate::arith::{Int, Rat};
+use crate::lsq::Moments;
+use crate::matrix::Matrix;
+use crate::network::{Evaluation, Network, Normalisation};
+use std::collections::BTreeMap;
+
+/// `[A | v]` with `v` as an extra last column.
+fn augment(a: &Matrix, v: &[Rat]) -> Matrix {
+    let rows: Vec<Vec<Rat>> = (0..a.rows)
+        .map(|i| a.row(i).iter().chain([&v[i]]).cloned().collect())
+        .collect();
+    Matrix::from_rows(&rows)
+}
+
+/// The evaluation through the shortcuts, or `None` when they do not apply (see above).
+/// Without `full` only the cost, sse and margin are meaningful (as in `eval_core`).
+pub(super) fn evaluate(
+    net: &Network,
+    sd: &ScaledData,
+    norm: Normalisation,
+    full: bool,
+) -> Option<Evaluation<Rat>> {
+    let (q, nl) = (net.width(), net.layers.len());
+    // Prefix maps [P_ℓ | c_ℓ].
+    let mut pc: Vec<Matrix> = Vec::with_capacity(nl);
+    for (l, layer) in net.layers.iter().enumerate() {
+        let next = match l {
+            0 => augment(&layer.w, &layer.b),
+            _ => {
+                let prev = &pc[l - 1];
+                let mut m = layer.w.mul(prev);
+                for i in 0..q {
+                    m[(i, q)] += &layer.b[i];
+                }
+                m
+            }
+        };
+        pc.push(next);
+    }
+    // Suffixes: off[k][ℓ − k − 1] = z^ℓ after h^k = 0 (0-based hidden layer k).
+    let off: Vec<Vec<Vec<Rat>>> = (0..nl - 1)
+        .map(|k| {
+            let mut h = vec![Rat::zero(); q];
+            (k + 1..nl)
+                .map(|l| {
+                    let layer = &net.layers[l];
+                    let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
+                        .map(|(a, b)| a + b)
+                        .collect();
+                    h = z.iter().map(Rat::relu).collect();
+                    z
+                })
+                .collect()
+        })
+        .collect();
+    // One denominator s_ℓ per layer; numerators over s_ℓ D.
+    let mut den_h = vec![sd.denom.clone()];
+    let (mut w, mut bh) = (Vec::with_capacity(nl), Vec::with_capacity(nl));
+    let mut off_num: Vec<Vec<Vec<Int>>> = vec![Vec::new(); nl.saturating_sub(1)];
+    for (l, m) in pc.iter().enumerate() {
+        let suffix = (0..l.min(nl - 1)).flat_map(|k| off[k][l - k - 1].iter());
+        let s = lcm_denoms(m.data.iter().chain(suffix), u64::MAX).expect("no bit limit");
+        let sdn = &s * &sd.denom;
+        let mut cache = (Int::one(), s.clone());
+        let mut wl = Vec::with_capacity(q * q);
+        let mut bl = Vec::with_capacity(q);
+        for i in 0..q {
+            for j in 0..q {
+                wl.push(scale_to(&m[(i, j)], &s, &mut cache));
+            }
+            bl.push(&scale_to(&m[(i, q)], &s, &mut cache) * &sd.denom);
+        }
+        for (k, ok) in off_num.iter_mut().enumerate().take(l) {
+            let mut c2 = (Int::one(), sdn.clone());
+            ok.push(
+                off[k][l - k - 1]
+                    .iter()
+                    .map(|v| scale_to(v, &sdn, &mut c2))
+                    .collect(),
+            );
+        }
+        w.push(wl);
+        bh.push(bl);
+        den_h.push(sdn);
+    }
+    let r = den_h[nl].lcm(&sd.target_denom);
+    let den = Denoms {
+        h: den_h,
+        r,
+        delta: vec![Int::one(); nl],
+    };
+    let wref: Vec<&[Int]> = w.iter().map(|v| &v[..]).collect();
+    let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, &den).and_then(|mut k| {
+        k.off = Some(
+            (off_num.iter())
+                .map(|o| o.iter().map(|v| conv(v)).collect::<Option<Vec<_>>>())
+                .collect::<Option<Vec<_>>>()?,
+        );
+        Some(k)
+    });
+    let mut big = Kernel::<Int>::from_parts(q, &wref, &bh, sd, &den).expect("Int never overflows");
+    big.off = Some(off_num);
+    let mut e = match run_kernels(&den, small, &big, sd, norm, full) {
+        Ok(e) => e,
+        Err(Stop::Mixed) => return None,
+        Err(Stop::Overflow) => unreachable!("Int never overflows"),
+    };
+    let zero_seen = e.margin.as_ref().is_some_and(|m| m.0.is_zero());
+    if full && !zero_seen {
+        let groups = group_moments_scaled(sd, &e.patterns);
+        e.gradient = Some(moment_gradient(net, &groups, norm, sd.n()));
+    }
+    Some(e)
+}
+
+/// The gradient from the pattern groups' moments (module documentation), normalised:
+/// `1/N` of the sums for `1/(2N)`, `2/N` for `1/N`.
+fn moment_gradient(
+    net: &Network,
+    groups: &BTreeMap<&[bool], Moments>,
+    norm: Normalisation,
+    n: usize,
+) -> Vec<Rat> {
+    let (q, nl) = (net.width(), net.layers.len());
+    let per = q * q + q;
+    let mut g = vec![Rat::zero(); nl * per];
+    let on = |pat: &[bool], l: usize, m: usize| l + 1 == nl || pat[l * q + m];
+    for (pat, mom) in groups {
+        // H_0 = [I | 0], H_ℓ = D_ℓ (W_ℓ H_{ℓ−1} + b_ℓ e_{Q+1}ᵀ); hs[nl] = F.
+        let mut hs = vec![augment(&Matrix::identity(q), &vec![Rat::zero(); q])];
+        for (l, layer) in net.layers.iter().enumerate() {
+            let mut m = layer.w.mul(&hs[l]);
+            for i in 0..q {
+                if on(pat, l, i) {
+                    m[(i, q)] += &layer.b[i];
+                } else {
+                    (0..=q).for_each(|a| m[(i, a)] = Rat::zero());
+                }
+            }
+            hs.push(m);
+        }
+        let mut e = hs[nl].mul(&mom.gram).sub(&mom.cross.transpose());
+        for l in (0..nl).rev() {
+            let gw = e.mul(&hs[l].transpose());
+            let off = l * per;
+            for m in 0..q {
+                for k in 0..q {
+                    g[off + m * q + k] += &gw[(m, k)];
+                }
+                g[off + q * q + m] += &e[(m, q)];
+            }
+            if l == 0 {
+                break;
+            }
+            e = net.layers[l].w.transpose().mul(&e);
+            for k in (0..q).filter(|&k| !on(pat, l - 1, k)) {
+                (0..=q).for_each(|a| e[(k, a)] = Rat::zero());
+            }
+        }
+    }
+    let scale = match norm {
+        Normalisation::HalfMean => Rat::from_frac(1, n as i64),
+        Normalisation::Mean => Rat::from_frac(2, n as i64),
+    }
+    .expect("n > 0");
+    g.iter().map(|v| v * &scale).collect()
+}
