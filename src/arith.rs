@@ -41,6 +41,29 @@ use std::str::FromStr;
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Rat(Rational);
 
+/// `a·b mod m` (`a, b < m < 2⁶⁴`).
+pub fn mul_mod(a: u64, b: u64, m: u64) -> u64 {
+    ((a as u128 * b as u128) % m as u128) as u64
+}
+
+/// `a⁻¹ mod m` for a prime `m` and `a ≢ 0` (Fermat: `a^(m−2)`).
+///
+/// ```
+/// use dlgeom_cert::arith::{inv_mod, mul_mod};
+/// assert_eq!(mul_mod(inv_mod(5, 13), 5, 13), 1);
+/// ```
+pub fn inv_mod(a: u64, m: u64) -> u64 {
+    let (mut r, mut base, mut e) = (1u64, a % m, m - 2);
+    while e > 0 {
+        if e & 1 == 1 {
+            r = mul_mod(r, base, m);
+        }
+        base = mul_mod(base, base, m);
+        e >>= 1;
+    }
+    r
+}
+
 /// An exact integer (used by fraction-free elimination).
 ///
 /// ```
@@ -334,6 +357,25 @@ impl Rat {
     pub fn numer(&self) -> Int {
         let n = Integer::from(self.0.numerator_ref());
         Int(if self.is_negative() { -n } else { n })
+    }
+    /// The residue of `p/q` modulo the prime `m` (`p · q⁻¹ mod m`, in `0..m`), or `None`
+    /// when `m` divides `q` (then `p/q` has no residue).
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// let r = |s: &str| Rat::parse(s).unwrap();
+    /// assert_eq!(r("-1/2").mod_prime(7), Some(3)); // 2·3 ≡ −1 (mod 7)
+    /// assert_eq!(r("5/14").mod_prime(7), None);
+    /// ```
+    pub fn mod_prime(&self, m: u64) -> Option<u64> {
+        let modulus = Natural::from(m);
+        let residue = |x: &Natural| u64::try_from(&(x % &modulus)).expect("below m");
+        let (n, d) = (residue(self.0.numerator_ref()), residue(self.0.denominator_ref()));
+        if d == 0 {
+            return None;
+        }
+        let n = if self.is_negative() && n != 0 { m - n } else { n };
+        Some(mul_mod(n, inv_mod(d, m), m))
     }
     /// The positive denominator `q` of `p/q`.
     pub fn denom(&self) -> Int {

@@ -25,7 +25,7 @@
 
 use crate::arith::Rat;
 use crate::cones::{sequential_cones, Cone, ConeFailure, PointRef};
-use crate::data::Dataset;
+use crate::data::{ClassStats, Dataset};
 use crate::lsq::Moments;
 use crate::matrix::Matrix;
 use crate::network::{from_cumulative, Layer, Network};
@@ -135,6 +135,17 @@ pub enum BuildError {
 
 /// Build the network for `plan` with `layers ≥ 1` hidden layers.
 pub fn build(data: &Dataset, layers: usize, plan: &Plan) -> Result<Construction, BuildError> {
+    build_with(data, &data.class_stats(), layers, plan)
+}
+
+/// [`build`] with the per-class statistics ([`Dataset::class_stats`]) computed once for many
+/// plans.
+pub fn build_with(
+    data: &Dataset,
+    stats: &[ClassStats],
+    layers: usize,
+    plan: &Plan,
+) -> Result<Construction, BuildError> {
     let q = data.q;
     if plan.units.len() > layers {
         return Err(BuildError::TooFewLayers {
@@ -193,7 +204,6 @@ pub fn build(data: &Dataset, layers: usize, plan: &Plan) -> Result<Construction,
     }
 
     // Least squares on the curated data.
-    let stats = data.class_stats();
     let mut mom = Moments::empty(q, q);
     for (cone, unit) in cones.iter().map(|c| (c, &plan.units[c.unit])) {
         let mut xx = Matrix::zeros(q, q);

@@ -53,7 +53,7 @@
 //! (and Haynsworth's additivity over Schur complements) the sign counts of `D` plus the zero
 //! block are the eigenvalue sign counts of `A`.
 
-use crate::arith::{Int, Rat};
+use crate::arith::{inv_mod, mul_mod, Int, Rat};
 use std::ops::{Index, IndexMut};
 
 /// A dense `rows × cols` matrix of exact rationals, row-major.
@@ -491,6 +491,9 @@ where
     e.rank()
 }
 
+/// The Mersenne prime `2⁶¹ − 1`, the modulus of [`Matrix::rank`]'s first attempt.
+pub const MERSENNE_61: u64 = (1 << 61) - 1;
+
 impl Matrix {
     /// Fraction-free forward elimination of `[A | B]` (pivots only in `A`'s columns).
     /// `None` if a row turns out dependent on `A` and either `stop_on_dependent` is set
@@ -519,8 +522,54 @@ impl Matrix {
     /// assert_eq!(Matrix::from_i64(3, 3, &[1, 2, 3, 4, 5, 6, 7, 8, 9]).rank(), 2);
     /// assert_eq!(Matrix::zeros(0, 5).rank(), 0);
     /// ```
+    ///
+    /// First the rank modulo the prime `2⁶¹ − 1` ([`Matrix::rank_mod`]): reduction modulo `p`
+    /// is a ring map, so a minor that is nonzero modulo `p` is nonzero, and the rank modulo
+    /// `p` is at most the rank. When it reaches `min(rows, cols)` it is the rank (no
+    /// fraction-free elimination, whose integers grow with the size); otherwise the exact
+    /// elimination decides.
     pub fn rank(&self) -> usize {
+        let full = self.rows.min(self.cols);
+        if full > 0 && self.rank_mod(MERSENNE_61) == Some(full) {
+            return full;
+        }
         rank_of_rows((0..self.rows).map(|i| self.row(i)), self.cols)
+    }
+
+    /// The rank of the matrix reduced modulo the prime `m < 2⁶³` (Gaussian elimination over
+    /// `𝔽_m`), or `None` if some entry's denominator is divisible by `m`. A lower bound on
+    /// [`Matrix::rank`].
+    ///
+    /// ```
+    /// use dlgeom_cert::matrix::Matrix;
+    /// let a = Matrix::from_i64(2, 2, &[1, 2, 3, 6]);
+    /// assert_eq!(a.rank_mod(7), Some(1));
+    /// assert_eq!(Matrix::from_i64(2, 2, &[7, 0, 0, 1]).rank_mod(7), Some(1)); // rank 2 over ℚ
+    /// ```
+    pub fn rank_mod(&self, m: u64) -> Option<usize> {
+        let mut rows: Vec<Vec<u64>> = (0..self.rows)
+            .map(|i| self.row(i).iter().map(|x| x.mod_prime(m)).collect())
+            .collect::<Option<_>>()?;
+        let mul = |a: u64, b: u64| mul_mod(a, b, m);
+        let mut rank = 0;
+        for col in 0..self.cols {
+            let Some(p) = (rank..rows.len()).find(|&i| rows[i][col] != 0) else {
+                continue;
+            };
+            rows.swap(rank, p);
+            let f = inv_mod(rows[rank][col], m);
+            let pivot: Vec<u64> = rows[rank].iter().map(|&x| mul(x, f)).collect();
+            for row in rows.iter_mut().skip(rank + 1) {
+                let c = row[col];
+                if c != 0 {
+                    for (x, &y) in row.iter_mut().zip(&pivot) {
+                        *x = (*x + m - mul(c, y)) % m;
+                    }
+                }
+            }
+            rank += 1;
+        }
+        Some(rank)
     }
 
     /// `det A` for square `A` (panics otherwise: a programming error). Computed as

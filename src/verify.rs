@@ -9,7 +9,7 @@
 use crate::arith::Rat;
 use crate::cert::*;
 use crate::certify::{analyse_with, jacobian_rank, output_flat_direction, Analysis, Verdict};
-use crate::construct::{build, plans, BuildError, Construction, Family, Plan};
+use crate::construct::{build_with, plans, BuildError, Construction, Family, Plan};
 use crate::data::Dataset;
 use crate::fastexact::ExactData;
 use crate::network::{Network, Normalisation};
@@ -118,7 +118,7 @@ pub fn run_plan(data: &Dataset, opts: &Options, plan: &Plan) -> Outcome {
 /// [`run_plan`] on data prepared once for many plans ([`ExactData`]).
 pub fn run_plan_with(fx: &ExactData, opts: &Options, plan: &Plan) -> Outcome {
     let data = fx.data();
-    match build(data, opts.layers, plan) {
+    match build_with(data, fx.class_stats(), opts.layers, plan) {
         Err(e) => Outcome::Infeasible(describe_build_error(&e, plan, data)),
         Ok(c) => {
             let analysis = analyse_with(&c.network, fx, opts.norm);

@@ -261,6 +261,26 @@ proptest! {
         prop_assert_eq!(a.transpose().rank(), a.rank());
     }
 
+    /// Reduction modulo a prime never raises the rank (so `Matrix::rank` may stop when the
+    /// rank modulo `2⁶¹ − 1` is already full); small primes do lose rank sometimes.
+    #[test]
+    fn rank_mod_is_a_lower_bound(
+        a in sized(),
+        p in prop::sample::select(vec![2u64, 3, 5, 7, 13, dlgeom_cert::matrix::MERSENNE_61]),
+    ) {
+        let exact = ref_rank(&a);
+        if let Some(r) = a.rank_mod(p) {
+            prop_assert!(r <= exact, "rank mod {} = {} > {}", p, r, exact);
+        }
+        for x in &a.data {
+            if let Some(v) = x.mod_prime(p) {
+                let d = x.denom().canonical().parse::<i128>().unwrap();
+                let n = x.numer().canonical().parse::<i128>().unwrap();
+                prop_assert_eq!((v as i128 * d - n).rem_euclid(p as i128), 0);
+            }
+        }
+    }
+
     #[test]
     fn streaming_rank_equals_rank(a in sized()) {
         let r = a.rank();

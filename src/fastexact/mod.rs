@@ -53,7 +53,7 @@
 //! `tests/fastexact.rs` checks the equality field by field.
 
 use crate::arith::{Int, Rat};
-use crate::data::Dataset;
+use crate::data::{ClassStats, Dataset};
 use crate::lsq::Moments;
 use crate::network::{Evaluation, Location, Network, Normalisation};
 use rayon::prelude::*;
@@ -398,6 +398,9 @@ struct Kernel<'a, N> {
     /// Shortcut mode ([`shortcut`]): every layer reads `x̃` (`w` holds the prefix maps), and
     /// `off[k][ℓ − k − 1]` are the numerators of `z̃^ℓ` once `h^k = 0`.
     off: Option<Vec<Vec<Vec<N>>>>,
+    /// Shortcut mode: the output `f` once `h^k = 0`, in lowest terms (copied, not reduced
+    /// again per point).
+    off_f: Vec<Vec<Rat>>,
 }
 
 /// `v` in representation `N` (`None` if some entry does not fit).
@@ -440,6 +443,7 @@ impl<'a, N: Num> Kernel<'a, N> {
             ty,
             x: N::inputs(sd)?,
             off: None,
+            off_f: Vec::new(),
         })
     }
 }
@@ -593,11 +597,13 @@ fn run_chunk<N: Num>(
         if !full {
             continue;
         }
-        part.outputs.push(
-            f.iter()
+        part.outputs.push(match off_at {
+            Some(r) => k.off_f[r].clone(),
+            None => f
+                .iter()
                 .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
                 .collect(),
-        );
+        });
         part.patterns.push(pat);
         if part.zero_seen || k.off.is_some() {
             continue;
@@ -652,6 +658,7 @@ fn run_chunk<N: Num>(
 pub struct ExactData<'a> {
     data: &'a Dataset,
     scaled: Option<ScaledData>,
+    stats: std::sync::OnceLock<Vec<ClassStats>>,
 }
 
 /// The cost and the margin of a network on the data (a light [`Evaluation`]: no outputs,
@@ -672,7 +679,12 @@ impl<'a> ExactData<'a> {
         ExactData {
             data,
             scaled: ScaledData::new(data),
+            stats: std::sync::OnceLock::new(),
         }
+    }
+    /// [`Dataset::class_stats`], computed on first use.
+    pub fn class_stats(&self) -> &[ClassStats] {
+        self.stats.get_or_init(|| self.data.class_stats())
     }
     /// The data.
     pub fn data(&self) -> &'a Dataset {

@@ -120,7 +120,9 @@ pub(super) fn evaluate(
         delta: vec![Int::one(); nl],
     };
     let wref: Vec<&[Int]> = w.iter().map(|v| &v[..]).collect();
+    let off_f: Vec<Vec<Rat>> = off.iter().map(|o| o[o.len() - 1].clone()).collect();
     let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, &den).and_then(|mut k| {
+        k.off_f = off_f.clone();
         k.off = Some(
             (off_num.iter())
                 .map(|o| o.iter().map(|v| conv(v)).collect::<Option<Vec<_>>>())
@@ -130,6 +132,7 @@ pub(super) fn evaluate(
     });
     let mut big = Kernel::<Int>::from_parts(q, &wref, &bh, sd, &den).expect("Int never overflows");
     big.off = Some(off_num);
+    big.off_f = off_f;
     let mut e = match run_kernels(&den, small, &big, sd, norm, full) {
         Ok(e) => e,
         Err(Stop::Mixed) => return None,
