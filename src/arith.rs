@@ -161,6 +161,39 @@ impl Rat {
             Some(Rat(Rational::from_integers_ref(&n.0, &d.0)))
         }
     }
+    /// `Σ a_i b_i`, reduced once: the running sum is a numerator over the lcm of the
+    /// denominators seen so far (only denominators meet a gcd per term, never the growing
+    /// numerator).
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// let r = |s: &str| Rat::parse(s).unwrap();
+    /// let a = [r("1/2"), r("-2/3"), r("0"), r("5")];
+    /// let b = [r("3/4"), r("9/10"), r("7"), r("1/5")];
+    /// assert_eq!(Rat::dot(&a, &b).canonical(), "31/40"); // 3/8 − 3/5 + 1
+    /// ```
+    pub fn dot(a: &[Rat], b: &[Rat]) -> Rat {
+        let (mut sn, mut sd) = (Integer::from(0), Natural::from(1u32));
+        for (x, y) in a.iter().zip(b) {
+            if x.is_zero() || y.is_zero() {
+                continue;
+            }
+            let tn = Integer::from_sign_and_abs(
+                x.is_negative() == y.is_negative(),
+                x.0.numerator_ref() * y.0.numerator_ref(),
+            );
+            let td = x.0.denominator_ref() * y.0.denominator_ref();
+            if td == sd {
+                sn += tn;
+            } else {
+                let g = (&sd).gcd(&td);
+                let (a, b) = (&td / &g, &sd / &g);
+                sn = sn * Integer::from(&a) + tn * Integer::from(b);
+                sd *= a;
+            }
+        }
+        Rat(Rational::from_integers(sn, Integer::from(sd)))
+    }
     /// The integer `n` as a rational.
     pub fn from_int(n: &Int) -> Rat {
         Rat(Rational::from(&n.0))
@@ -370,11 +403,18 @@ impl Rat {
     pub fn mod_prime(&self, m: u64) -> Option<u64> {
         let modulus = Natural::from(m);
         let residue = |x: &Natural| u64::try_from(&(x % &modulus)).expect("below m");
-        let (n, d) = (residue(self.0.numerator_ref()), residue(self.0.denominator_ref()));
+        let (n, d) = (
+            residue(self.0.numerator_ref()),
+            residue(self.0.denominator_ref()),
+        );
         if d == 0 {
             return None;
         }
-        let n = if self.is_negative() && n != 0 { m - n } else { n };
+        let n = if self.is_negative() && n != 0 {
+            m - n
+        } else {
+            n
+        };
         Some(mul_mod(n, inv_mod(d, m), m))
     }
     /// The positive denominator `q` of `p/q`.

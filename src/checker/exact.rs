@@ -89,11 +89,7 @@ fn ratio<N: Num>(x: &N, num: usize, den: usize) -> N {
 }
 
 fn dot<N: Num>(a: &[N], b: &[N]) -> N {
-    let mut s = N::zero();
-    for (x, y) in a.iter().zip(b) {
-        s = s.add(&x.mul(y));
-    }
-    s
+    N::dot(a, b)
 }
 
 /// `W x + b`.
@@ -315,7 +311,7 @@ impl<N: Num> Net<N> {
         want_grad: bool,
         base: Option<(&Net<N>, &Eval<N>)>,
     ) -> Eval<N> {
-        let (mut sse, mut best, mut traces) = (N::zero(), None, Vec::new());
+        let (mut res, mut best, mut traces) = (Vec::new(), None, Vec::new());
         let s = self.shortcuts();
         let dc: Option<Mat<N>> = base.filter(|(bn, _)| bn.w == self.w).map(|(bn, _)| {
             let cb = bn.shortcuts().c;
@@ -329,8 +325,7 @@ impl<N: Num> Net<N> {
                 .zip(dc.as_ref())
                 .map(|((_, be), dc)| (&be.traces[i], dc));
             let t = self.forward(&p.x, &s, b);
-            let r: Vec<N> = t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)).collect();
-            sse = sse.add(&dot(&r, &r));
+            res.extend(t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)));
             for (l, z) in t.z.iter().enumerate() {
                 for (m, v) in z.iter().enumerate() {
                     let a = v.abs();
@@ -342,17 +337,17 @@ impl<N: Num> Net<N> {
             traces.push(t);
         }
         let (margin, at) = best.unwrap_or((N::zero(), (0, 0, 0, 0)));
-        let n = pts.len();
+        let (n, sse) = (pts.len(), dot(&res, &res));
         // At margin > 0: the §8 pattern groups, and the gradient from their moments.
-        let mut groups: Groups<N> = BTreeMap::new();
+        let mut members: BTreeMap<String, (Vec<&Point<N>>, usize)> = BTreeMap::new();
         if want_grad && margin.sign() > 0 {
             for (i, (t, p)) in traces.iter().zip(pts).enumerate() {
-                let (mom, _) = groups
-                    .entry(pattern(t))
-                    .or_insert_with(|| (Moments::new(self.q), i));
-                mom.add(&p.x, &p.y);
+                members.entry(pattern(t)).or_insert((vec![], i)).0.push(p);
             }
         }
+        let groups: Groups<N> = (members.into_iter())
+            .map(|(pat, (ps, rep))| (pat, (Moments::of(self.q, &ps), rep)))
+            .collect();
         let grad = (want_grad && margin.sign() > 0).then(|| {
             let g = self.gradient(&groups, &traces);
             g.iter().map(|x| ratio(x, 2 - half as usize, n)).collect()
@@ -396,29 +391,27 @@ struct Moments<N> {
 }
 
 impl<N: Num> Moments<N> {
-    fn new(q: usize) -> Self {
-        let (z, t) = (|c| vec![vec![N::zero(); c]; q + 1], N::zero());
+    /// The moments of `pts` (each entry one [`dot`] over the points: one reduction).
+    fn of(q: usize, pts: &[&Point<N>]) -> Self {
+        let one = N::one();
+        let xs: Mat<N> = (0..=q)
+            .map(|a| {
+                pts.iter()
+                    .map(|p| p.x.get(a).unwrap_or(&one).clone())
+                    .collect()
+            })
+            .collect();
+        let ys: Mat<N> = (0..q)
+            .map(|k| pts.iter().map(|p| p.y[k].clone()).collect())
+            .collect();
+        let col = |u: &[N], v: &Mat<N>| v.iter().map(|w| dot(u, w)).collect::<Vec<N>>();
         Moments {
-            n: 0,
-            g: z(q + 1),
-            r: z(q),
-            t,
-            sy: vec![N::zero(); q],
+            n: pts.len(),
+            g: xs.iter().map(|u| col(u, &xs)).collect(),
+            r: xs.iter().map(|u| col(u, &ys)).collect(),
+            t: ys.iter().fold(N::zero(), |s, u| s.add(&dot(u, u))),
+            sy: col(&xs[q], &ys),
         }
-    }
-    fn add(&mut self, x: &[N], y: &[N]) {
-        let xt: Vec<N> = x.iter().cloned().chain([N::one()]).collect();
-        for (a, xa) in xt.iter().enumerate() {
-            for (b, xb) in xt.iter().enumerate() {
-                self.g[a][b] = self.g[a][b].add(&xa.mul(xb));
-            }
-            for (k, yk) in y.iter().enumerate() {
-                self.r[a][k] = self.r[a][k].add(&xa.mul(yk));
-            }
-        }
-        self.t = self.t.add(&dot(y, y));
-        self.sy = self.sy.iter().zip(y).map(|(s, v)| s.add(v)).collect();
-        self.n += 1;
     }
     /// The least-squares value: constant fit `T − |Σy|²/n`, or affine fit `T − tr(Rᵀ Z)`
     /// for a solution of `G Z = R` (reduced row echelon form of `[G | R]`, free unknowns 0).
@@ -1091,7 +1084,8 @@ impl<N: Num> Ctx<'_, N> {
     fn output_layer(&self, cfg: &Configuration, apexes: &[Vec<N>], wl: &Mat<N>, bl: &[N]) -> Res {
         let (q, l) = (self.net.q, self.net.w.len() - 1);
         let p = format!("network.layers[{l}]");
-        let mut normal = vec![vec![N::zero(); q]; q + 1];
+        // Columns over the points: τ̃_a (a = 0..=q) and r_k = f_k − y_k.
+        let (mut taus, mut res): (Mat<N>, Mat<N>) = (vec![vec![]; q + 1], vec![vec![]; q]);
         let mut span = Echelon(Vec::new());
         // The cone collapsing each class (0-based class → index into `apexes`), if any.
         let cone_of: Vec<Option<usize>> = (1..=q)
@@ -1103,22 +1097,20 @@ impl<N: Num> Ctx<'_, N> {
                 None => &pt.x,
             };
             let tt: Vec<N> = tau.iter().cloned().chain([N::one()]).collect();
-            let r: Vec<N> = self.ev.traces[t]
-                .f
-                .iter()
-                .zip(&pt.y)
-                .map(|(f, y)| f.sub(y))
-                .collect();
-            for (row, ta) in normal.iter_mut().zip(&tt) {
-                for (x, rk) in row.iter_mut().zip(&r) {
-                    *x = x.add(&ta.mul(rk));
-                }
-            }
+            let r = self.ev.traces[t].f.iter().zip(&pt.y).map(|(f, y)| f.sub(y));
+            res.iter_mut().zip(r).for_each(|(c, v)| c.push(v));
+            taus.iter_mut()
+                .zip(&tt)
+                .for_each(|(c, v)| c.push(v.clone()));
             if span.0.len() <= q {
                 span.insert(tt);
             }
         }
-        if normal.iter().flatten().any(|x| !x.is_zero()) {
+        // The normal equations Σ τ̃ rᵀ = 0, entry (a, k) = τ̃_a · r_k over the points.
+        if taus
+            .iter()
+            .any(|ta| res.iter().any(|rk| !dot(ta, rk).is_zero()))
+        {
             fail!("{p}: not a least-squares fit on the curated points (normal equations fail)");
         }
         let (wo, bo) = (&self.net.w[l], &self.net.b[l]);
@@ -1263,5 +1255,33 @@ mod tests {
             shortcuts_used > 50 && off_used > 50,
             "{shortcuts_used} {off_used}"
         );
+    }
+
+    /// Both backends' `dot` (one reduction at the end) equal the term-by-term sum.
+    #[test]
+    fn dot_equals_the_reduced_sum() {
+        let mut r = rationals(99);
+        for len in [0, 1, 2, 5, 17, 300] {
+            for _ in 0..8 {
+                let mut v = |k: usize| {
+                    (0..k)
+                        .map(|_| &r() / &(&r() + &Rat::from_i64(7)))
+                        .collect::<Vec<Rat>>()
+                };
+                let (a, b) = (v(len), v(len));
+                let slow = a
+                    .iter()
+                    .zip(&b)
+                    .fold(Rat::zero(), |s, (x, y)| &s + &(x * y));
+                assert_eq!(<Rat as Num>::dot(&a, &b), slow);
+                let big = |v: &[Rat]| {
+                    v.iter()
+                        .map(|x| <num_rational::BigRational as Num>::parse(&x.canonical()).unwrap())
+                        .collect::<Vec<_>>()
+                };
+                let d = <num_rational::BigRational as Num>::dot(&big(&a), &big(&b));
+                assert_eq!(d.text(), slow.canonical());
+            }
+        }
     }
 }

@@ -62,6 +62,8 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     fn is_zero(&self) -> bool {
         self.sign() == 0
     }
+    /// `Σ a_i b_i` (each backend reduces once, at the end).
+    fn dot(a: &[Self], b: &[Self]) -> Self;
 }
 
 fn canonical<T>(
@@ -124,6 +126,9 @@ impl Num for Rat {
     fn to_f64(&self) -> f64 {
         Rat::to_f64(self)
     }
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        Rat::dot(a, b)
+    }
 }
 
 impl Num for BigRational {
@@ -163,5 +168,24 @@ impl Num for BigRational {
     fn to_f64(&self) -> f64 {
         // Through the canonical text, so both backends round identically.
         Rat::parse(&self.to_string()).map_or(f64::NAN, |r| r.to_f64())
+    }
+    fn dot(a: &[Self], b: &[Self]) -> Self {
+        // A numerator over the lcm of the denominators so far, reduced once.
+        let (mut sn, mut sd) = (BigInt::zero(), BigInt::from(1));
+        for (x, y) in a.iter().zip(b) {
+            if Zero::is_zero(x) || Zero::is_zero(y) {
+                continue;
+            }
+            let (tn, td) = (x.numer() * y.numer(), x.denom() * y.denom());
+            if td == sd {
+                sn += tn;
+            } else {
+                let g = num_integer::Integer::gcd(&sd, &td);
+                let (p, q) = (&td / &g, &sd / &g);
+                sn = sn * &p + tn * q;
+                sd *= p;
+            }
+        }
+        BigRational::new(sn, sd)
     }
 }
