@@ -142,20 +142,13 @@ impl Matrix {
     /// `A·B`; panics on a dimension mismatch (a programming error).
     pub fn mul(&self, b: &Matrix) -> Matrix {
         assert_eq!(self.cols, b.rows, "matrix product dimensions");
-        let mut c = Matrix::zeros(self.rows, b.cols);
-        for i in 0..self.rows {
-            for k in 0..self.cols {
-                let a = &self[(i, k)];
-                if a.is_zero() {
-                    continue;
-                }
-                for j in 0..b.cols {
-                    let p = a * &b[(k, j)];
-                    c[(i, j)] += p;
-                }
-            }
-        }
-        c
+        // Entry (i, j) is one dot product, reduced once ([`Rat::dot`]).
+        let bt = b.transpose();
+        let data = (0..self.rows)
+            .flat_map(|i| (0..b.cols).map(move |j| (i, j)))
+            .map(|(i, j)| Rat::dot(self.row(i), bt.row(j)))
+            .collect();
+        Matrix::from_vec(self.rows, b.cols, data)
     }
     /// `A·v`.
     pub fn mul_vec(&self, v: &[Rat]) -> Vec<Rat> {
@@ -214,16 +207,10 @@ impl IndexMut<(usize, usize)> for Matrix {
     }
 }
 
-/// `Σ a_i b_i`.
+/// `Σ a_i b_i`, reduced once ([`Rat::dot`]).
 pub fn dot(a: &[Rat], b: &[Rat]) -> Rat {
     assert_eq!(a.len(), b.len(), "dot product lengths");
-    let mut s = Rat::zero();
-    for (x, y) in a.iter().zip(b) {
-        if !x.is_zero() {
-            s += x * y;
-        }
-    }
-    s
+    Rat::dot(a, b)
 }
 
 /// `a + b` entrywise.

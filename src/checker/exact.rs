@@ -4,7 +4,7 @@ use super::num::Num;
 use super::{float, Report};
 use crate::cert::{Certificate, Claims, Configuration, FlatRecord, NetworkRecord, FORMAT, SOURCE};
 use crate::data::Dataset;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 type Res = Result<(), String>;
@@ -622,13 +622,14 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
             kept.push(i);
         }
     }
-    let (mut rank, mut seen) = (Echelon(vec![]), BTreeSet::new());
+    let (mut rank, mut seen) = (Echelon(vec![]), Vec::new());
     for i in groups.values().flat_map(|g| g.1.iter().copied()) {
         for o in 0..q {
             let mut g = vec![N::zero(); net.w.len() * net.per_layer()];
             net.backward(&tr[i], unit(q, o), &mut g);
             // An identical row adds nothing to the rank (common: a switched-off group).
-            if seen.insert(g.iter().map(N::text).collect::<Vec<_>>()) {
+            if !seen.contains(&g) {
+                seen.push(g.clone());
                 rank.insert(g);
             }
         }
