@@ -110,7 +110,9 @@ pub fn run_with_progress(
     }
 }
 
-/// Build, analyse and certify one plan.
+/// Build, analyse and certify one plan. The returned analysis has empty per-point
+/// `outputs` and `patterns` (see [`run_plan_with`]); [`crate::certify::analyse`] recomputes
+/// them.
 pub fn run_plan(data: &Dataset, opts: &Options, plan: &Plan) -> Outcome {
     run_plan_with(&ExactData::new(data), opts, plan)
 }
@@ -121,8 +123,13 @@ pub fn run_plan_with(fx: &ExactData, opts: &Options, plan: &Plan) -> Outcome {
     match build_with(data, fx.class_stats(), opts.layers, plan) {
         Err(e) => Outcome::Infeasible(describe_build_error(&e, plan, data)),
         Ok(c) => {
-            let analysis = analyse_with(&c.network, fx, opts.norm);
+            let mut analysis = analyse_with(&c.network, fx, opts.norm);
             let certificate = certificate(data, opts, &c, &analysis);
+            // Everything later steps read (verdict, cost, descent, certificate) is kept; the
+            // per-point outputs and patterns are dropped, or a run would hold
+            // O(configurations · N) of them until it ends.
+            analysis.exact.outputs = Vec::new();
+            analysis.exact.patterns = Vec::new();
             Outcome::Built(Box::new(Certified {
                 construction: c,
                 analysis,
