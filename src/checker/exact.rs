@@ -92,6 +92,22 @@ fn dot<N: Num>(a: &[N], b: &[N]) -> N {
     N::dot(a, b)
 }
 
+/// `Mᵀ`.
+fn transpose<N: Num>(m: &[Vec<N>]) -> Mat<N> {
+    let cols = m.first().map_or(0, Vec::len);
+    (0..cols)
+        .map(|j| m.iter().map(|r| r[j].clone()).collect())
+        .collect()
+}
+
+/// `A B` (each entry one [`dot`]).
+fn matmul<N: Num>(a: &[Vec<N>], b: &[Vec<N>]) -> Mat<N> {
+    let cols = transpose(b);
+    (a.iter())
+        .map(|row| cols.iter().map(|c| dot(row, c)).collect())
+        .collect()
+}
+
 /// `W x + b`.
 fn affine<N: Num>(w: &[Vec<N>], x: &[N], b: &[N]) -> Vec<N> {
     w.iter().zip(b).map(|(r, bm)| bm.add(&dot(r, x))).collect()
@@ -144,15 +160,7 @@ impl<N: Num> Net<N> {
         let (mut p, mut c): (Vec<Mat<N>>, Mat<N>) =
             (vec![self.w[0].clone()], vec![self.b[0].clone()]);
         for (w, b) in self.w.iter().zip(&self.b).skip(1) {
-            let last = &p[p.len() - 1];
-            let cols: Mat<N> = (0..self.q)
-                .map(|k| last.iter().map(|r| r[k].clone()).collect())
-                .collect();
-            p.push(
-                w.iter()
-                    .map(|row| cols.iter().map(|col| dot(row, col)).collect())
-                    .collect(),
-            );
+            p.push(matmul(w, &p[p.len() - 1]));
             c.push(affine(w, &c[c.len() - 1], b));
         }
         let off = (0..self.w.len() - 1)
@@ -242,36 +250,20 @@ impl<N: Num> Net<N> {
             let t = &traces[*rep];
             let mut hs: Vec<Mat<N>> = vec![(0..q).map(|m| unit(q + 1, m)).collect()];
             for l in 0..nl {
-                let last = &hs[l];
-                let rows = (0..q).map(|m| {
-                    let active = l + 1 == nl || t.z[l][m].sign() > 0;
-                    (0..=q)
-                        .map(|a| match active {
-                            false => N::zero(),
-                            true => {
-                                let col: Vec<N> = last.iter().map(|r| r[a].clone()).collect();
-                                let v = dot(&self.w[l][m], &col);
-                                if a == q {
-                                    v.add(&self.b[l][m])
-                                } else {
-                                    v
-                                }
-                            }
-                        })
-                        .collect()
-                });
-                hs.push(rows.collect());
+                let mut h = matmul(&self.w[l], &hs[l]);
+                for (m, row) in h.iter_mut().enumerate() {
+                    if l + 1 == nl || t.z[l][m].sign() > 0 {
+                        row[q] = row[q].add(&self.b[l][m]);
+                    } else {
+                        *row = vec![N::zero(); q + 1];
+                    }
+                }
+                hs.push(h);
             }
-            let f = &hs[nl];
-            let mut e: Mat<N> = (0..q)
-                .map(|o| {
-                    (0..=q)
-                        .map(|a| {
-                            let col: Vec<N> = mom.g.iter().map(|r| r[a].clone()).collect();
-                            dot(&f[o], &col).sub(&mom.r[a][o])
-                        })
-                        .collect()
-                })
+            let rt = transpose(&mom.r);
+            let fg = matmul(&hs[nl], &mom.g);
+            let mut e: Mat<N> = (fg.iter().zip(&rt))
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
                 .collect();
             for l in (0..nl).rev() {
                 let off = l * self.per_layer();
@@ -285,19 +277,12 @@ impl<N: Num> Net<N> {
                 if l == 0 {
                     break;
                 }
-                e = (0..q)
-                    .map(|k| match t.z[l - 1][k].sign() > 0 {
-                        false => vec![N::zero(); q + 1],
-                        true => {
-                            let col: Vec<N> = self.w[l].iter().map(|r| r[k].clone()).collect();
-                            (0..=q)
-                                .map(|a| {
-                                    dot(&col, &e.iter().map(|r| r[a].clone()).collect::<Vec<N>>())
-                                })
-                                .collect()
-                        }
-                    })
-                    .collect();
+                e = matmul(&transpose(&self.w[l]), &e);
+                for (k, row) in e.iter_mut().enumerate() {
+                    if t.z[l - 1][k].sign() <= 0 {
+                        *row = vec![N::zero(); q + 1];
+                    }
+                }
             }
         }
         g
