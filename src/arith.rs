@@ -550,6 +550,56 @@ impl Int {
     pub fn to_i128(&self) -> Option<i128> {
         i128::try_from(&self.0).ok()
     }
+    /// `n/d` correctly rounded to `f64` (nearest, ties to even), the same value as
+    /// `Rat::from_ints(n, d).to_f64()`, without reducing the fraction: one division instead
+    /// of a gcd. With `e = bits(|n|) − bits(d)` and `s = 55 − e`, `q = ⌊|n|·2^s / d⌋` lies in
+    /// `[2⁵⁴, 2⁵⁶)`; its top 53 bits, rounded with the dropped bits and the remainder as a
+    /// sticky bit, give `m·2^{k−s}` exactly. Results outside the normal range (and `d ≤ 0`)
+    /// take the reducing path.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::{Int, Rat};
+    /// let (n, d) = (Int::from_i64(-2), Int::from_i64(6));
+    /// assert_eq!(Int::ratio_to_f64(&n, &d), -1.0 / 3.0);
+    /// assert_eq!(Int::ratio_to_f64(&n, &d), Rat::from_ints(&n, &d).unwrap().to_f64());
+    /// ```
+    pub fn ratio_to_f64(n: &Int, d: &Int) -> f64 {
+        use malachite_base::num::arithmetic::traits::DivRem;
+        let slow = || Rat::from_ints(n, d).map_or(f64::NAN, |r| r.to_f64());
+        if n.is_zero() || d.signum() <= 0 {
+            return if n.is_zero() && d.signum() > 0 {
+                0.0
+            } else {
+                slow()
+            };
+        }
+        let (a, b) = (n.0.unsigned_abs_ref(), d.0.unsigned_abs_ref());
+        let s = 55 - (a.significant_bits() as i64 - b.significant_bits() as i64);
+        let (q, r) = if s >= 0 {
+            (a << s as u64).div_rem(b)
+        } else {
+            a.div_rem(&(b << s.unsigned_abs()))
+        };
+        let Ok(q) = u64::try_from(&q) else {
+            return slow();
+        };
+        let drop = 64 - q.leading_zeros() - 53; // 2 or 3
+        let (mut m, rest, half) = (q >> drop, q & ((1 << drop) - 1), 1u64 << (drop - 1));
+        if rest > half || (rest == half && (r != 0u32 || m & 1 == 1)) {
+            m += 1;
+        }
+        let k = drop as i64 - s;
+        if !(-1000..=900).contains(&k) {
+            return slow();
+        }
+        // 2^k exactly (a normal power of two), so the product is exact.
+        let v = m as f64 * f64::from_bits(((k + 1023) as u64) << 52);
+        if n.signum() < 0 {
+            -v
+        } else {
+            v
+        }
+    }
 }
 
 impl fmt::Display for Rat {

@@ -30,7 +30,7 @@
 
 use crate::arith::Rat;
 use crate::data::Dataset;
-use crate::fastexact::ExactData;
+use crate::fastexact::{ExactData, Spread};
 use crate::lsq::Moments;
 use crate::matrix::Matrix;
 use crate::network::{Evaluation, Location, Network, Normalisation};
@@ -137,7 +137,8 @@ pub struct Descent {
 /// Everything certified about one network.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// The exact evaluation.
+    /// The exact evaluation, without `outputs` (empty: they are needed only rounded, for
+    /// the float block; "every output equals its target" is `sse = 0`).
     pub exact: Evaluation<Rat>,
     /// The §8 bound (when the margin is positive).
     pub region: Option<RegionBound>,
@@ -221,15 +222,14 @@ pub fn analyse(net: &Network, data: &Dataset, norm: Normalisation) -> Analysis {
 /// [`analyse`] on data prepared once ([`ExactData`]: scaled to integers once for many
 /// networks, as `verify` does for all its configurations).
 pub fn analyse_with(net: &Network, fx: &ExactData, norm: Normalisation) -> Analysis {
-    let data = fx.data();
     // fastexact integration: integer common-denominator path, identical results.
-    let exact: Evaluation<Rat> = fx.evaluate(net, norm);
-    let fl: Evaluation<f64> = net.evaluate(data, norm);
-    let max_abs_output_error = exact
-        .outputs
-        .iter()
-        .zip(&fl.outputs)
-        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x.to_f64() - y).abs()))
+    // The exact outputs are needed only rounded (for the float block), so they are never
+    // built as rationals: `exact.outputs` is empty.
+    let (exact, spread, rounded) = fx.evaluate_rounded(net, norm);
+    // The same f64 pass as `net.evaluate::<f64>(data, norm)`, on data rounded once.
+    let fl = net.evaluate_f64(fx.rounded(), norm);
+    let max_abs_output_error = (rounded.iter().zip(&fl.outputs))
+        .map(|(x, y)| (x - y).abs())
         .fold(0.0f64, f64::max);
     let float = FloatCheck {
         cost: fl.cost,
@@ -238,7 +238,7 @@ pub fn analyse_with(net: &Network, fx: &ExactData, norm: Normalisation) -> Analy
             .as_ref()
             .map(|g| g.iter().fold(0.0f64, |m, x| m.max(x.abs()))),
         max_abs_output_error,
-        margin: fl.margin.as_ref().map(|m| m.0),
+        margin: fl.margin,
     };
     let positive = exact.margin.as_ref().is_some_and(|m| m.0.is_positive());
     let region = positive.then(|| region_bound_with(fx, &exact, norm, net.width()));
@@ -258,7 +258,7 @@ pub fn analyse_with(net: &Network, fx: &ExactData, norm: Normalisation) -> Analy
         Verdict::CriticalNotCertified
     };
     let descent = if verdict == Verdict::NotLocalMinimum {
-        find_descent(net, fx, norm, &exact)
+        find_descent(net, fx, norm, &exact, spread.as_ref())
     } else {
         None
     };
@@ -282,7 +282,7 @@ pub fn descent_along(
 ) -> Option<Descent> {
     let fx = ExactData::new(data);
     match direction {
-        DescentDirection::FirstLayerBias => bias_descent(net, norm, exact, &fx),
+        DescentDirection::FirstLayerBias => bias_descent(net, norm, exact, &fx, None),
         DescentDirection::Gradient => gradient_descent_search(net, norm, exact, &fx),
     }
 }
@@ -294,18 +294,22 @@ fn find_descent(
     fx: &ExactData,
     norm: Normalisation,
     exact: &Evaluation<Rat>,
+    spread: Option<&Spread>,
 ) -> Option<Descent> {
-    bias_descent(net, norm, exact, fx).or_else(|| gradient_descent_search(net, norm, exact, fx))
+    bias_descent(net, norm, exact, fx, spread)
+        .or_else(|| gradient_descent_search(net, norm, exact, fx))
 }
 
 /// The `b_1` step of the module documentation: `t_safe`, `K` from the pattern groups, the
-/// simplest step in `[h/4, h/2]`, one exact evaluation to confirm (and to record the cost
-/// and margin after the step).
+/// simplest step in `[h/4, h/2]`, and the exact cost and margin after the step: from the
+/// evaluation's [`Spread`] when it has one ([`Spread::shifted`]: every pattern provably
+/// kept), else by one exact evaluation.
 fn bias_descent(
     net: &Network,
     norm: Normalisation,
     exact: &Evaluation<Rat>,
     fx: &ExactData,
+    spread: Option<&Spread>,
 ) -> Option<Descent> {
     let (g, (mu, _)) = (exact.gradient.as_ref()?, exact.margin.as_ref()?);
     let (q, l) = (net.width(), net.hidden());
@@ -359,14 +363,21 @@ fn bias_descent(
         t_safe.min(&gg / &k)
     };
     let step = Rat::simplest_between(&(&h / &Rat::from_i64(4)), &(&h / &Rat::from_i64(2)))?;
-    let mut d = vec![Rat::zero(); net.param_count()];
-    d[q * q..q * q + q].clone_from_slice(&db);
-    let e = fx.cost_margin(&net.step(&d, &step), norm);
-    let (m, _) = e.margin?;
-    (m.is_positive() && e.cost < exact.cost).then_some(Descent {
+    let moved: Vec<Rat> = db.iter().map(|x| x * &step).collect();
+    let n = fx.data().n();
+    let (cost, m) = match spread.and_then(|s| s.shifted(net, &moved, &exact.sse, norm, n)) {
+        Some(cm) => cm,
+        None => {
+            let mut d = vec![Rat::zero(); net.param_count()];
+            d[q * q..q * q + q].clone_from_slice(&db);
+            let e = fx.cost_margin(&net.step(&d, &step), norm);
+            (e.cost, e.margin?.0)
+        }
+    };
+    (m.is_positive() && cost < exact.cost).then_some(Descent {
         direction: DescentDirection::FirstLayerBias,
         step,
-        cost_after: e.cost,
+        cost_after: cost,
         margin_after: m,
     })
 }

@@ -369,6 +369,152 @@ impl Network {
     }
 }
 
+/// The data rounded once for the `f64` cross-check (MATH.md §9): inputs row-major
+/// (`N × Q`, data order) and each point's target, every value [`Rat::to_f64`].
+#[derive(Clone, Debug)]
+pub struct F64Data {
+    /// Width `Q`.
+    pub q: usize,
+    /// `x` of point `p` is `inputs[p·Q..(p+1)·Q]`.
+    pub inputs: Vec<f64>,
+    /// Per point, its class's target.
+    pub targets: Vec<f64>,
+}
+
+impl F64Data {
+    /// Round `data` (points in data order).
+    pub fn new(data: &Dataset) -> F64Data {
+        let mut d = F64Data {
+            q: data.q,
+            inputs: Vec::with_capacity(data.n() * data.q),
+            targets: Vec::with_capacity(data.n() * data.q),
+        };
+        for c in &data.classes {
+            let y: Vec<f64> = c.target.iter().map(Rat::to_f64).collect();
+            for x in &c.inputs {
+                d.inputs.extend(x.iter().map(Rat::to_f64));
+                d.targets.extend_from_slice(&y);
+            }
+        }
+        d
+    }
+}
+
+/// What the cross-check needs from [`Network::evaluate`]`::<f64>`: cost, gradient (`None`
+/// after a zero pre-activation), margin value, and the outputs (`N × Q`, row-major).
+#[derive(Clone, Debug)]
+pub struct F64Eval {
+    /// The cost.
+    pub cost: f64,
+    /// The normalised gradient in [`Network::flatten`] order, `None` as in [`Evaluation`].
+    pub gradient: Option<Vec<f64>>,
+    /// `min |z|` over points, layers, neurons.
+    pub margin: Option<f64>,
+    /// The outputs.
+    pub outputs: Vec<f64>,
+}
+
+impl Network {
+    /// [`Network::evaluate`]`::<f64>` on rounded data, bit for bit: the same operations in
+    /// the same order (`z_m = b_m`, then `z_m += W[m][k]·h_k` for `k = 0..Q` skipping products
+    /// with a zero factor; ReLU; `sse += r_o²`; first strict minimum of `|z|`; per-point
+    /// backpropagation until a zero pre-activation), with buffers reused across points
+    /// instead of vectors per point and layer. `tests/fastexact.rs` compares the two.
+    pub fn evaluate_f64(&self, fd: &F64Data, norm: Normalisation) -> F64Eval {
+        let wts = self.weights::<f64>();
+        let (q, nl) = (wts.q, wts.w.len());
+        let n = fd.inputs.len() / q.max(1);
+        let sgn = |x: f64| <f64 as Scalar>::sign(&x);
+        // hs: h^0 … h^L, then f; zs: z^1 … z^L.
+        let mut hs = vec![0.0f64; (nl + 1) * q];
+        let mut zs = vec![0.0f64; nl.saturating_sub(1) * q];
+        let (mut delta, mut next, mut r) = (vec![0.0f64; q], vec![0.0f64; q], vec![0.0f64; q]);
+        let mut grad: Vec<Vec<f64>> = (0..nl).map(|_| vec![0.0; q * q + q]).collect();
+        let mut outputs = Vec::with_capacity(n * q);
+        let (mut sse, mut margin, mut zero_seen) = (0.0f64, None::<f64>, false);
+        for p in 0..n {
+            hs[..q].copy_from_slice(&fd.inputs[p * q..(p + 1) * q]);
+            for l in 0..nl {
+                let (before, after) = hs.split_at_mut((l + 1) * q);
+                let (h, z) = (&before[l * q..], &mut after[..q]);
+                z.copy_from_slice(&wts.b[l]);
+                for (m, zm) in z.iter_mut().enumerate() {
+                    let row = &wts.w[l][m * q..(m + 1) * q];
+                    for (a, v) in row.iter().zip(h) {
+                        if sgn(*a) != 0 && sgn(*v) != 0 {
+                            *zm += a * v;
+                        }
+                    }
+                }
+                if l + 1 < nl {
+                    zs[l * q..(l + 1) * q].copy_from_slice(z);
+                    z.iter_mut()
+                        .for_each(|v| *v = if sgn(*v) > 0 { *v } else { 0.0 });
+                }
+            }
+            let f = &hs[nl * q..];
+            for ((ro, fo), yo) in r.iter_mut().zip(f).zip(&fd.targets[p * q..(p + 1) * q]) {
+                *ro = fo - yo;
+            }
+            for v in &r {
+                sse += v * v;
+            }
+            for v in &zs {
+                let a = v.abs();
+                if margin.is_none_or(|best| a < best) {
+                    margin = Some(a);
+                }
+                zero_seen |= sgn(*v) == 0;
+            }
+            outputs.extend_from_slice(f);
+            if zero_seen {
+                continue;
+            }
+            delta.copy_from_slice(&r);
+            for l in (0..nl).rev() {
+                let (h, g) = (&hs[l * q..(l + 1) * q], &mut grad[l]);
+                for (m, &dm) in delta.iter().enumerate() {
+                    if sgn(dm) == 0 {
+                        continue;
+                    }
+                    for (k, &hk) in h.iter().enumerate() {
+                        if sgn(hk) != 0 {
+                            g[m * q + k] += dm * hk;
+                        }
+                    }
+                    g[q * q + m] += dm;
+                }
+                if l == 0 {
+                    break;
+                }
+                for (k, nk) in next.iter_mut().enumerate() {
+                    *nk = 0.0;
+                    if sgn(zs[(l - 1) * q + k]) <= 0 {
+                        continue;
+                    }
+                    for (m, &dm) in delta.iter().enumerate() {
+                        let a = wts.w[l][m * q + k];
+                        if sgn(a) != 0 && sgn(dm) != 0 {
+                            *nk += a * dm;
+                        }
+                    }
+                }
+                std::mem::swap(&mut delta, &mut next);
+            }
+        }
+        let scale = |s: &f64| match norm {
+            Normalisation::HalfMean => s.div_count(n),
+            Normalisation::Mean => (s + s).div_count(n),
+        };
+        F64Eval {
+            cost: norm.apply(&sse, n),
+            gradient: (!zero_seen).then(|| grad.iter().flatten().map(scale).collect()),
+            margin,
+            outputs,
+        }
+    }
+}
+
 /// Forward pass: returns `[h⁰, h¹, …, h^L, f]` and `[z¹, …, z^L]`.
 fn forward<S: Scalar>(wts: &Weights<S>, x: &[S]) -> (Vec<Vec<S>>, Vec<Vec<S>>) {
     let q = wts.q;

@@ -112,7 +112,7 @@ pub fn run_with_progress(
 
 /// Build, analyse and certify one plan. The returned analysis has empty per-point
 /// `outputs` and `patterns` (see [`run_plan_with`]); [`crate::certify::analyse`] recomputes
-/// them.
+/// the patterns, [`crate::fastexact::ExactData::evaluate`] both.
 pub fn run_plan(data: &Dataset, opts: &Options, plan: &Plan) -> Outcome {
     run_plan_with(&ExactData::new(data), opts, plan)
 }
@@ -126,9 +126,8 @@ pub fn run_plan_with(fx: &ExactData, opts: &Options, plan: &Plan) -> Outcome {
             let mut analysis = analyse_with(&c.network, fx, opts.norm);
             let certificate = certificate(data, opts, &c, &analysis);
             // Everything later steps read (verdict, cost, descent, certificate) is kept; the
-            // per-point outputs and patterns are dropped, or a run would hold
-            // O(configurations · N) of them until it ends.
-            analysis.exact.outputs = Vec::new();
+            // per-point patterns are dropped (the outputs were never kept), or a run would
+            // hold O(configurations · N) of them until it ends.
             analysis.exact.patterns = Vec::new();
             Outcome::Built(Box::new(Certified {
                 construction: c,
@@ -218,24 +217,14 @@ pub fn data_binding(data: &Dataset, norm: Normalisation) -> DataBinding {
 /// The claims and float blocks of an analysis (shared with `certify --network`).
 pub fn claims_and_float(
     net: &Network,
-    data: &Dataset,
     analysis: &Analysis,
     degeneracy: Option<DegeneracyRecord>,
 ) -> (Claims, FloatRecord) {
     let ex = &analysis.exact;
     let (mv, loc) = ex.margin.clone().expect("at least one hidden layer");
     let gradient_zero = analysis.gradient_is_zero();
-    let outputs_equal_targets = {
-        let mut idx = 0;
-        let mut all = true;
-        for c in &data.classes {
-            for _ in &c.inputs {
-                all &= ex.outputs[idx] == c.target;
-                idx += 1;
-            }
-        }
-        all
-    };
+    // Every output equals its target iff every residual is 0, i.e. `Σ |f − y|² = 0`.
+    let outputs_equal_targets = ex.sse.is_zero();
     let claims = Claims {
         verdict: analysis.verdict.name().to_string(),
         cost: s(&ex.cost),
@@ -347,7 +336,7 @@ pub fn certificate(
         }
         d
     });
-    let (claims, float_check) = claims_and_float(net, data, analysis, degeneracy);
+    let (claims, float_check) = claims_and_float(net, analysis, degeneracy);
     let one_based = |u: &[usize]| u.iter().map(|x| x + 1).collect::<Vec<_>>();
     Certificate {
         format: FORMAT.to_string(),
@@ -468,7 +457,7 @@ pub fn imported_certificate(
         Verdict::GlobalMinimum | Verdict::LocalMinimum
     );
     let degeneracy = minimum.then(|| degeneracy(net, data, analysis, &[]));
-    let (claims, float_check) = claims_and_float(net, data, analysis, degeneracy);
+    let (claims, float_check) = claims_and_float(net, analysis, degeneracy);
     Certificate {
         format: FORMAT.to_string(),
         tool: tool(),

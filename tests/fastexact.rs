@@ -6,7 +6,7 @@
 //!
 //! `perf_global_minimizer_large` (ignored) times one exact evaluation on N = 10⁵ points.
 
-use dlgeom_cert::arith::Rat;
+use dlgeom_cert::arith::{Int, Rat};
 use dlgeom_cert::data::{Class, DataLimits, Dataset};
 use dlgeom_cert::fastexact::{
     cost_margin_exact, evaluate_exact, evaluate_scaled, group_moments, ExactData, ScaledData,
@@ -14,7 +14,7 @@ use dlgeom_cert::fastexact::{
 };
 use dlgeom_cert::lsq::Moments;
 use dlgeom_cert::matrix::Matrix;
-use dlgeom_cert::network::{Evaluation, Layer, Network, Normalisation};
+use dlgeom_cert::network::{Evaluation, F64Data, Layer, Network, Normalisation};
 use dlgeom_cert::verify::{run, Options, Outcome};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -54,6 +54,38 @@ fn check_same(net: &Network, data: &Dataset) -> Result<(), TestCaseError> {
         prop_assert_eq!(&light.cost, &naive.cost, "light cost");
         prop_assert_eq!(&light.sse, &naive.sse, "light sse");
         prop_assert_eq!(&light.margin, &naive.margin, "light margin");
+        // The outputs rounded without being reduced (shortcut or not): the naive roundings.
+        let (ev, _, rounded) = ExactData::new(data).evaluate_rounded(net, norm);
+        let naive_rounded: Vec<u64> = naive
+            .outputs
+            .iter()
+            .flatten()
+            .map(|x| x.to_f64().to_bits())
+            .collect();
+        prop_assert_eq!(
+            rounded.iter().map(|x| x.to_bits()).collect::<Vec<u64>>(),
+            naive_rounded
+        );
+        prop_assert!(ev.outputs.is_empty());
+        prop_assert_eq!(&ev.patterns, &naive.patterns, "patterns (rounded run)");
+        // The buffered f64 pass: bit for bit the generic one.
+        let fl: Evaluation<f64> = net.evaluate(data, norm);
+        let quick = net.evaluate_f64(&F64Data::new(data), norm);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        prop_assert_eq!(quick.cost.to_bits(), fl.cost.to_bits(), "f64 cost");
+        prop_assert_eq!(
+            quick.margin.map(f64::to_bits),
+            fl.margin.map(|m| m.0.to_bits())
+        );
+        prop_assert_eq!(
+            quick.gradient.as_deref().map(bits),
+            fl.gradient.as_deref().map(bits)
+        );
+        prop_assert_eq!(
+            bits(&quick.outputs),
+            bits(&fl.outputs.concat()),
+            "f64 outputs"
+        );
     }
     let naive: Evaluation<Rat> = net.evaluate(data, Normalisation::HalfMean);
     let fast_groups = group_moments(data, &naive.patterns);
@@ -181,6 +213,54 @@ fn arb_case() -> impl Strategy<Value = (Network, Dataset)> {
             }
             (net, data)
         })
+}
+
+/// An integer of up to `digits` decimal digits, either sign.
+fn arb_int(digits: usize) -> impl Strategy<Value = Int> {
+    (any::<bool>(), prop::collection::vec(0u8..10, 1..=digits)).prop_map(|(neg, ds)| {
+        let text: String = ds.iter().map(|d| char::from(b'0' + d)).collect();
+        let v = Rat::parse(&text).unwrap().numer();
+        if neg {
+            -v
+        } else {
+            v
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    /// `Int::ratio_to_f64` (one division, no gcd) == the reduced fraction's rounding, on
+    /// random unreduced fractions, near-ties (`m·c / (2^j·c)` with a 54- or 55-bit `m`:
+    /// exactly halfway or one unit away) and huge or tiny quotients (the fallback).
+    #[test]
+    fn ratio_to_f64_is_the_correct_rounding(
+        n in arb_int(60),
+        d in arb_int(60),
+        c in 1i64..1000,
+        m in (1u64 << 53)..(1u64 << 55),
+        j in 0u32..60,
+        off in -1i64..=1,
+        big in 0u32..1200,
+    ) {
+        let check = |n: &Int, d: &Int| {
+            let want = Rat::from_ints(n, d).unwrap().to_f64();
+            let got = Int::ratio_to_f64(n, d);
+            prop_assert_eq!(got.to_bits(), want.to_bits(), "{}/{}", n, d);
+            Ok(())
+        };
+        let d = if d.signum() == 0 { Int::one() } else { d.abs() };
+        check(&n, &d)?;
+        let cc = Int::from_i64(c);
+        let two_j = Rat::parse(&format!("{}", 1u128 << j.min(100))).unwrap().numer();
+        let near = &Int::from_i128(m as i128 + off as i128) * &cc;
+        check(&near, &(&two_j * &cc))?;
+        check(&(-&near), &cc)?;
+        let pow = Rat::parse(&format!("1e{big}")).unwrap().numer();
+        check(&(&n * &pow), &d)?;
+        check(&n, &(&d * &pow))?;
+    }
 }
 
 proptest! {
@@ -323,6 +403,68 @@ fn bundled_examples_pipeline_networks() {
         }
     }
     assert!(checked > 20, "only {checked} networks checked");
+}
+
+/// `Spread::shifted` (first-layer bias moves from the shortcut evaluation's extremes) against
+/// a full exact evaluation of the moved network, on every pipeline network of every bundled
+/// example: small moves (patterns kept, `Some`) and large ones (some pattern changes).
+#[test]
+fn bias_shift_from_the_spread_equals_evaluation() {
+    let (mut kept, mut declined) = (0, 0);
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let data = Dataset::load(Path::new(&path), &DataLimits::default()).unwrap();
+        let fx = ExactData::new(&data);
+        let opts = Options {
+            layers: data.q,
+            norm: Normalisation::HalfMean,
+            partition_limit: 5,
+        };
+        for e in run(&data, &opts).entries {
+            let Outcome::Built(b) = e.outcome else {
+                continue;
+            };
+            let net = &b.construction.network;
+            for norm in [Normalisation::HalfMean, Normalisation::Mean] {
+                let (ev, spread) = fx.evaluate_spread(net, norm);
+                let Some(spread) = spread else { continue };
+                let q = data.q;
+                for (i, t) in ["1/1000", "-1/10", "3", "-250"].iter().enumerate() {
+                    let db: Vec<Rat> = (0..q)
+                        .map(|m| {
+                            if (m + i) % 3 == 0 {
+                                r(t)
+                            } else {
+                                r(t) * r("-1/2")
+                            }
+                        })
+                        .collect();
+                    let mut moved = net.clone();
+                    moved.layers[0].b = (moved.layers[0].b.iter().zip(&db))
+                        .map(|(a, d)| a + d)
+                        .collect();
+                    let full = fx.cost_margin(&moved, norm);
+                    match spread.shifted(net, &db, &ev.sse, norm, data.n()) {
+                        Some((cost, margin)) => {
+                            kept += 1;
+                            assert_eq!(cost, full.cost, "{}: {:?}", path.display(), e.plan);
+                            assert_eq!(Some(margin), full.margin.map(|m| m.0));
+                            let after = fx.evaluate(&moved, norm);
+                            assert_eq!(after.patterns, ev.patterns, "patterns kept");
+                        }
+                        None => declined += 1,
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        kept > 50 && declined > 20,
+        "{kept} kept, {declined} declined"
+    );
 }
 
 /// Timing of one exact evaluation (cost, gradient, margin) of the global minimizer on

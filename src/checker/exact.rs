@@ -52,6 +52,8 @@ struct Eval<N> {
     traces: Vec<Trace<N>>,
     /// The pattern groups (computed with the gradient, at margin `> 0`).
     groups: Groups<N>,
+    /// Each group's point indices (data order), in the order of `groups`.
+    members: Vec<Vec<usize>>,
     cost: N,
     margin: N,
     /// 1-based (class, point, layer, neuron) of the first minimal `|z|`.
@@ -324,14 +326,20 @@ impl<N: Num> Net<N> {
         let (margin, at) = best.unwrap_or((N::zero(), (0, 0, 0, 0)));
         let (n, sse) = (pts.len(), dot(&res, &res));
         // At margin > 0: the §8 pattern groups, and the gradient from their moments.
-        let mut members: BTreeMap<String, (Vec<&Point<N>>, usize)> = BTreeMap::new();
+        let mut by_pattern: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         if want_grad && margin.sign() > 0 {
-            for (i, (t, p)) in traces.iter().zip(pts).enumerate() {
-                members.entry(pattern(t)).or_insert((vec![], i)).0.push(p);
+            for (i, t) in traces.iter().enumerate() {
+                by_pattern.entry(pattern(t)).or_default().push(i);
             }
         }
-        let groups: Groups<N> = (members.into_iter())
-            .map(|(pat, (ps, rep))| (pat, (Moments::of(self.q, &ps), rep)))
+        let mut members = Vec::new();
+        let groups: Groups<N> = (by_pattern.into_iter())
+            .map(|(pat, idx)| {
+                let ps: Vec<&Point<N>> = idx.iter().map(|&i| &pts[i]).collect();
+                let g = (pat, (Moments::of(self.q, &ps), idx[0]));
+                members.push(idx);
+                g
+            })
             .collect();
         let grad = (want_grad && margin.sign() > 0).then(|| {
             let g = self.gradient(&groups, &traces);
@@ -341,6 +349,7 @@ impl<N: Num> Net<N> {
         Eval {
             traces,
             groups,
+            members,
             cost,
             margin,
             at,
@@ -473,6 +482,7 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         ev,
         half,
         cl,
+        spread: Default::default(),
     };
     rep.add("claims.evaluation", x.evaluation());
     let positive = x.ev.margin.sign() > 0;
@@ -622,6 +632,13 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
     rank.0.len()
 }
 
+/// Per pattern group: the smallest and largest `z^ℓ_m` over its points (hidden layers), and
+/// `Σ r` (`r = f − y`) over them.
+struct Spread<N> {
+    range: Vec<Vec<(N, N)>>,
+    rsum: Vec<N>,
+}
+
 /// Everything the claim checks need.
 struct Ctx<'a, N> {
     net: Net<N>,
@@ -629,13 +646,103 @@ struct Ctx<'a, N> {
     ev: Eval<N>,
     half: bool,
     cl: &'a Claims,
+    /// The groups' [`Spread`]s, computed on first use.
+    spread: std::cell::OnceCell<Vec<Spread<N>>>,
 }
 
 impl<N: Num> Ctx<'_, N> {
-    /// Cost and margin of another network on the same data.
+    /// Cost and margin of another network on the same data: [`Ctx::shifted`] when it
+    /// applies, else a full evaluation.
     fn cost_of(&self, net: &Net<N>) -> (N, N) {
+        if let Some(r) = self.shifted(net) {
+            return r;
+        }
         let e = net.evaluate(&self.pts, self.half, false, Some((&self.net, &self.ev)));
         (e.cost, e.margin)
+    }
+    fn spread(&self) -> &[Spread<N>] {
+        self.spread.get_or_init(|| {
+            let (q, nl) = (self.net.q, self.net.w.len());
+            let pick = |a: &N, b: &N, lower: bool| (b < a) == lower;
+            (self.ev.members.iter())
+                .map(|idx| {
+                    let first = &self.ev.traces[idx[0]].z;
+                    let mut range: Vec<Vec<(N, N)>> = (first.iter())
+                        .map(|z| z.iter().map(|v| (v.clone(), v.clone())).collect())
+                        .collect();
+                    let mut rsum = vec![N::zero(); q];
+                    for &i in idx {
+                        let t = &self.ev.traces[i];
+                        for (rl, zl) in range.iter_mut().zip(&t.z) {
+                            for ((lo, hi), v) in rl.iter_mut().zip(zl) {
+                                if pick(lo, v, true) {
+                                    *lo = v.clone();
+                                }
+                                if pick(hi, v, false) {
+                                    *hi = v.clone();
+                                }
+                            }
+                        }
+                        let r = t.f.iter().zip(&self.pts[i].y);
+                        rsum.iter_mut()
+                            .zip(r)
+                            .for_each(|(s, (f, y))| *s = s.add(&f.sub(y)));
+                    }
+                    debug_assert_eq!(range.len(), nl - 1);
+                    Spread { range, rsum }
+                })
+                .collect()
+        })
+    }
+    /// Cost and margin of `net`, which has the weights of `self.net` and biases `b + Δb`,
+    /// from the pattern groups (at margin `> 0`). A point whose pattern `D` is unchanged has
+    /// `z'^ℓ = z^ℓ + Δz^ℓ` with `Δz^1 = Δb_1`, `Δz^{ℓ+1} = W_{ℓ+1} D_ℓ Δz^ℓ + Δb_{ℓ+1}`, and
+    /// `f' = f + Δf` likewise: one vector per group. Every pattern is unchanged iff, per
+    /// group, layer and neuron, `min z + Δz > 0` where `D` is on and `max z + Δz < 0` where it
+    /// is off (by induction over the layers); then the new margin is the smallest of those
+    /// `|·|` (each is attained by a point) and `SSE' = SSE + Σ_g (2 Δf·Σ_g r + n_g |Δf|²)`.
+    /// `None` if a weight differs, the margin is `0` or some pattern would change.
+    fn shifted(&self, net: &Net<N>) -> Option<(N, N)> {
+        if net.w != self.net.w || self.ev.margin.sign() <= 0 {
+            return None;
+        }
+        let db: Mat<N> = (net.b.iter().zip(&self.net.b))
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
+            .collect();
+        let (mut dsse, mut margin): (N, Option<N>) = (N::zero(), None);
+        let groups = self.ev.groups.values().zip(self.spread());
+        for ((mom, rep), sp) in groups {
+            let z = &self.ev.traces[*rep].z;
+            let mut dz = db[0].clone();
+            for (l, rl) in sp.range.iter().enumerate() {
+                let mut dh = Vec::with_capacity(dz.len());
+                for ((lohi, d), zm) in rl.iter().zip(&dz).zip(&z[l]) {
+                    let on = zm.sign() > 0;
+                    let v = if on {
+                        lohi.0.add(d)
+                    } else {
+                        lohi.1.add(d).neg()
+                    };
+                    if v.sign() <= 0 {
+                        return None;
+                    }
+                    if margin.as_ref().is_none_or(|m| v < *m) {
+                        margin = Some(v);
+                    }
+                    dh.push(if on { d.clone() } else { N::zero() });
+                }
+                dz = affine(&net.w[l + 1], &dh, &db[l + 1]);
+            }
+            let two_r: Vec<N> = sp.rsum.iter().map(|x| x.add(x)).collect();
+            let n_df: Vec<N> = dz.iter().map(|x| ratio(x, mom.n, 1)).collect();
+            dsse = dsse.add(&dot(&dz, &two_r)).add(&dot(&dz, &n_df));
+        }
+        let n = self.pts.len();
+        let cost = self
+            .ev
+            .cost
+            .add(&ratio(&dsse, 1, n * (1 + self.half as usize)));
+        Some((cost, margin?))
     }
     fn at(&self, t: usize) -> String {
         let p = &self.pts[t];
@@ -826,13 +933,14 @@ impl<N: Num> Ctx<'_, N> {
             fail!("{p}.samples: need t₋ < 0 < t₊");
         }
         for t in &ts {
-            let e = self.net.step(&d, t).evaluate(
-                &self.pts,
-                self.half,
-                false,
-                Some((&self.net, &self.ev)),
-            );
-            if !all_on(&e) || e.cost != self.ev.cost {
+            let moved = self.net.step(&d, t);
+            // Every pattern unchanged (all-on at θ) means all-on at the sample.
+            let still = self.shifted(&moved).map(|(c, _)| (true, c));
+            let (on, cost) = still.unwrap_or_else(|| {
+                let e = moved.evaluate(&self.pts, self.half, false, Some((&self.net, &self.ev)));
+                (all_on(&e), e.cost)
+            });
+            if !on || cost != self.ev.cost {
                 fail!(
                     "{p}: at t = {} some pre-activation is ≤ 0 or the cost changed",
                     t.text()
@@ -1070,20 +1178,28 @@ impl<N: Num> Ctx<'_, N> {
     fn output_layer(&self, cfg: &Configuration, apexes: &[Vec<N>], wl: &Mat<N>, bl: &[N]) -> Res {
         let (q, l) = (self.net.q, self.net.w.len() - 1);
         let p = format!("network.layers[{l}]");
-        // Columns over the points: τ̃_a (a = 0..=q) and r_k = f_k − y_k.
+        // Columns over the passing points: x̃_a (a = 0..=q) and r_k = f_k − y_k; per cone, the
+        // sum of r over its points (their τ̃ is the cone's apex ã, so they add ã (Σ r)ᵀ).
         let (mut taus, mut res): (Mat<N>, Mat<N>) = (vec![vec![]; q + 1], vec![vec![]; q]);
+        let mut rsum: Vec<Option<Vec<N>>> = vec![None; apexes.len()];
         let mut span = Echelon(Vec::new());
         // The cone collapsing each class (0-based class → index into `apexes`), if any.
         let cone_of: Vec<Option<usize>> = (1..=q)
             .map(|k| cfg.cones.iter().position(|c| c.classes.contains(&k)))
             .collect();
+        let tilde = |v: &[N]| -> Vec<N> { v.iter().cloned().chain([N::one()]).collect() };
         for (t, pt) in self.pts.iter().enumerate() {
-            let tau = match cone_of[pt.class] {
-                Some(i) => &apexes[i],
-                None => &pt.x,
-            };
-            let tt: Vec<N> = tau.iter().cloned().chain([N::one()]).collect();
             let r = self.ev.traces[t].f.iter().zip(&pt.y).map(|(f, y)| f.sub(y));
+            let tt = match cone_of[pt.class] {
+                Some(i) => {
+                    match &mut rsum[i] {
+                        Some(s) => s.iter_mut().zip(r).for_each(|(s, v)| *s = s.add(&v)),
+                        slot => *slot = Some(r.collect()),
+                    }
+                    continue;
+                }
+                None => tilde(&pt.x),
+            };
             res.iter_mut().zip(r).for_each(|(c, v)| c.push(v));
             taus.iter_mut()
                 .zip(&tt)
@@ -1092,11 +1208,25 @@ impl<N: Num> Ctx<'_, N> {
                 span.insert(tt);
             }
         }
-        // The normal equations Σ τ̃ rᵀ = 0, entry (a, k) = τ̃_a · r_k over the points.
-        if taus
-            .iter()
-            .any(|ta| res.iter().any(|rk| !dot(ta, rk).is_zero()))
-        {
+        for (a, s) in apexes.iter().zip(&rsum) {
+            if s.is_some() && span.0.len() <= q {
+                span.insert(tilde(a));
+            }
+        }
+        // The normal equations Σ τ̃ rᵀ = 0, entry (a, k) = x̃_a · r_k over the passing points
+        // plus Σ over the cones of ã_a (Σ r)_k.
+        let entry = |ai: usize, k: usize| {
+            let cones = apexes.iter().zip(&rsum).filter_map(|(a, s)| {
+                let s = s.as_ref()?;
+                Some(if ai == q {
+                    s[k].clone()
+                } else {
+                    a[ai].mul(&s[k])
+                })
+            });
+            cones.fold(dot(&taus[ai], &res[k]), |x, y| x.add(&y))
+        };
+        if (0..=q).any(|ai| (0..q).any(|k| !entry(ai, k).is_zero())) {
             fail!("{p}: not a least-squares fit on the curated points (normal equations fail)");
         }
         let (wo, bo) = (&self.net.w[l], &self.net.b[l]);
@@ -1157,6 +1287,22 @@ mod tests {
     }
 
     /// The plain forward pass, layer by layer (the definition).
+    /// `n` points of width `q` from `vec`, alternating between two classes.
+    fn random_points(
+        n: usize,
+        q: usize,
+        vec: &mut impl FnMut(usize) -> Vec<Rat>,
+    ) -> Vec<Point<Rat>> {
+        (0..n)
+            .map(|idx| Point {
+                class: idx % 2,
+                idx,
+                x: vec(q),
+                y: vec(q),
+            })
+            .collect()
+    }
+
     fn plain_forward(net: &Net<Rat>, x: &[Rat]) -> Trace<Rat> {
         let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
         for (w, b) in net.w.iter().zip(&net.b) {
@@ -1190,14 +1336,7 @@ mod tests {
                     bl.iter_mut().for_each(|x| *x = &*x + &shift);
                 }
                 let net = Net { q, w, b };
-                let pts: Vec<Point<Rat>> = (0..n)
-                    .map(|idx| Point {
-                        class: idx % 2,
-                        idx,
-                        x: vec(q),
-                        y: vec(q),
-                    })
-                    .collect();
+                let pts = random_points(n, q, &mut vec);
                 let ev = net.evaluate(&pts, true, true, None);
                 for (t, p) in ev.traces.iter().zip(&pts) {
                     let plain = plain_forward(&net, &p.x);
@@ -1244,6 +1383,74 @@ mod tests {
     }
 
     /// Both backends' `dot` (one reduction at the end) equal the term-by-term sum.
+    /// [`Ctx::shifted`] against the full evaluation: random networks, points and bias moves
+    /// of every layer (small moves keep the patterns, large ones change some).
+    #[test]
+    fn group_shift_equals_the_full_evaluation() {
+        let mut r = rationals(4242);
+        let (mut applied, mut declined) = (0, 0);
+        let claims: Claims = serde_json::from_str(
+            r#"{"verdict":"x","cost":"0","margin":{"value":"0","class":0,"point":0,"layer":0,"neuron":0},"outputs_equal_targets":false,"gradient_zero":false,"max_weight_bits":0}"#,
+        )
+        .expect("minimal claims");
+        for (q, l, n) in [(1, 1, 6), (2, 2, 12), (3, 3, 18), (2, 4, 10)] {
+            for case in 0..30 {
+                let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
+                let w: Vec<Mat<Rat>> = (0..=l).map(|_| (0..q).map(|_| vec(q)).collect()).collect();
+                let mut b: Mat<Rat> = (0..=l).map(|_| vec(q)).collect();
+                if case % 2 == 0 {
+                    b[0].iter_mut().for_each(|x| *x = &*x + &Rat::from_i64(40));
+                }
+                let net = Net { q, w, b };
+                let pts = random_points(n, q, &mut vec);
+                let ev = net.evaluate(&pts, case % 3 == 0, true, None);
+                if ev.margin.sign() <= 0 {
+                    continue;
+                }
+                let size = Rat::from_frac(1, [1000, 10, 1][case % 3]).unwrap();
+                let db: Mat<Rat> = (0..=l)
+                    .map(|_| vec(q).iter().map(|x| x * &size).collect())
+                    .collect();
+                let moved = Net {
+                    q,
+                    w: net.w.clone(),
+                    b: (net.b.iter().zip(&db))
+                        .map(|(a, d)| a.iter().zip(d).map(|(x, y)| x + y).collect())
+                        .collect(),
+                };
+                let half = case % 3 == 0;
+                let x = Ctx {
+                    net,
+                    pts,
+                    ev,
+                    half,
+                    cl: &claims,
+                    spread: Default::default(),
+                };
+                let full = moved.evaluate(&x.pts, half, false, None);
+                match x.shifted(&moved) {
+                    Some((cost, margin)) => {
+                        applied += 1;
+                        assert_eq!((&cost, &margin), (&full.cost, &full.margin), "q {q} l {l}");
+                        let pat = |e: &Eval<Rat>| e.traces.iter().map(pattern).collect::<Vec<_>>();
+                        assert_eq!(pat(&full), pat(&x.ev), "patterns kept");
+                    }
+                    None => declined += 1,
+                }
+                // A weight change is never shifted.
+                let mut w2 = x.net.w.clone();
+                w2[0][0][0] = &w2[0][0][0] + &Rat::from_i64(1);
+                let other = Net {
+                    q,
+                    w: w2,
+                    b: x.net.b.clone(),
+                };
+                assert!(x.shifted(&other).is_none());
+            }
+        }
+        assert!(applied > 20 && declined > 5, "{applied} {declined}");
+    }
+
     #[test]
     fn dot_equals_the_reduced_sum() {
         let mut r = rationals(99);

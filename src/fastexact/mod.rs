@@ -55,13 +55,14 @@
 use crate::arith::{Int, Rat};
 use crate::data::{ClassStats, Dataset};
 use crate::lsq::Moments;
-use crate::network::{Evaluation, Location, Network, Normalisation};
+use crate::network::{Evaluation, F64Data, Location, Network, Normalisation};
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 mod shortcut;
+pub use shortcut::Spread;
 
 /// Points per parallel chunk (fixed, so results are independent of the thread count).
 pub const CHUNK: usize = 256;
@@ -262,6 +263,8 @@ trait Num: Clone + Send + Sync + Sized {
         self.signum() == 0
     }
     fn cmp_abs(&self, other: &Self) -> Ordering;
+    /// `self < other`.
+    fn lt(&self, other: &Self) -> bool;
     fn abs(&self) -> Option<Self>;
     fn set(&mut self, src: &Self);
     /// `self += a·b`.
@@ -289,6 +292,9 @@ impl Num for Int {
     }
     fn cmp_abs(&self, other: &Self) -> Ordering {
         Int::cmp_abs(self, other)
+    }
+    fn lt(&self, other: &Self) -> bool {
+        self < other
     }
     fn abs(&self) -> Option<Self> {
         Some(Int::abs(self))
@@ -329,6 +335,9 @@ impl Num for i128 {
     }
     fn cmp_abs(&self, other: &Self) -> Ordering {
         self.unsigned_abs().cmp(&other.unsigned_abs())
+    }
+    fn lt(&self, other: &Self) -> bool {
+        self < other
     }
     fn abs(&self) -> Option<Self> {
         self.checked_abs()
@@ -401,6 +410,9 @@ struct Kernel<'a, N> {
     /// Shortcut mode: the output `f` once `h^k = 0`, in lowest terms (copied, not reduced
     /// again per point).
     off_f: Vec<Vec<Rat>>,
+    /// Round the outputs to `f64` ([`Int::ratio_to_f64`]) into `Part::rounded` instead of
+    /// keeping them exact in `Part::outputs`.
+    round: bool,
 }
 
 /// `v` in representation `N` (`None` if some entry does not fit).
@@ -444,6 +456,7 @@ impl<'a, N: Num> Kernel<'a, N> {
             x: N::inputs(sd)?,
             off: None,
             off_f: Vec::new(),
+            round: false,
         })
     }
 }
@@ -451,6 +464,8 @@ impl<'a, N: Num> Kernel<'a, N> {
 /// Partial results of one chunk of points.
 struct Part<N> {
     outputs: Vec<Vec<Rat>>,
+    /// With `Kernel::round`: the outputs rounded to `f64`, row-major.
+    rounded: Vec<f64>,
     patterns: Vec<Vec<bool>>,
     sse: N,
     /// Per hidden layer: smallest `|z̃|`, and its point (0-based, data order) and neuron.
@@ -458,12 +473,17 @@ struct Part<N> {
     zero_seen: bool,
     /// Per layer: `Σ δ̃ h̃ᵀ` row-major, then `Σ δ̃`.
     grad: Vec<Vec<N>>,
+    /// Shortcut mode with `full`: the numerators of [`shortcut::Spread`].
+    spread: Vec<Vec<(Option<N>, Option<N>)>>,
+    on_rsum: Vec<N>,
+    on_count: usize,
 }
 
 impl<N: Num> Part<N> {
     fn into_int(self) -> Part<Int> {
         Part {
             outputs: self.outputs,
+            rounded: self.rounded,
             patterns: self.patterns,
             sse: self.sse.to_int(),
             margin: self
@@ -477,6 +497,15 @@ impl<N: Num> Part<N> {
                 .into_iter()
                 .map(|g| g.iter().map(N::to_int).collect())
                 .collect(),
+            spread: (self.spread.iter())
+                .map(|l| {
+                    l.iter()
+                        .map(|(a, b)| (a.as_ref().map(N::to_int), b.as_ref().map(N::to_int)))
+                        .collect()
+                })
+                .collect(),
+            on_rsum: self.on_rsum.iter().map(N::to_int).collect(),
+            on_count: self.on_count,
         }
     }
 }
@@ -525,12 +554,16 @@ fn run_chunk<N: Num>(
     let (q, nl) = (k.q, k.nl);
     let len = range.len();
     let mut part = Part {
-        outputs: Vec::with_capacity(len),
+        outputs: Vec::with_capacity(if k.round { 0 } else { len }),
+        rounded: Vec::with_capacity(if k.round { len * q } else { 0 }),
         patterns: Vec::with_capacity(len),
         sse: N::zero(),
         margin: vec![None; nl - 1],
         zero_seen: false,
         grad: (0..nl).map(|_| vec![N::zero(); q * q + q]).collect(),
+        spread: vec![vec![(None, None); q]; nl - 1],
+        on_rsum: vec![N::zero(); q],
+        on_count: 0,
     };
     // zs[l] = z̃ of layer l + 1 (the last one is f̃).
     let mut zs: Vec<Vec<N>> = (0..nl).map(|_| vec![N::zero(); q]).collect();
@@ -563,10 +596,20 @@ fn run_chunk<N: Num>(
                 }
             }
             if k.off.is_some() && l + 1 < nl {
-                if cur[0].iter().all(|v| v.signum() < 0) {
+                let off = cur[0].iter().all(|v| v.signum() < 0);
+                if off {
                     off_at = Some(l);
                 } else if !cur[0].iter().all(|v| v.signum() > 0) {
                     return Err(Stop::Mixed);
+                }
+                if full {
+                    for (e, v) in part.spread[l].iter_mut().zip(cur[0].iter()) {
+                        match off {
+                            false if e.0.as_ref().is_none_or(|b| v.lt(b)) => e.0 = Some(v.clone()),
+                            true if e.1.as_ref().is_none_or(|b| b.lt(v)) => e.1 = Some(v.clone()),
+                            _ => {}
+                        }
+                    }
                 }
             }
         }
@@ -597,13 +640,24 @@ fn run_chunk<N: Num>(
         if !full {
             continue;
         }
-        part.outputs.push(match off_at {
-            Some(r) => k.off_f[r].clone(),
-            None => f
-                .iter()
-                .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
-                .collect(),
-        });
+        if k.off.is_some() && off_at.is_none() {
+            for (s, rm) in part.on_rsum.iter_mut().zip(&r) {
+                s.add(rm).ov()?;
+            }
+            part.on_count += 1;
+        }
+        match (off_at, k.round) {
+            (Some(r), false) => part.outputs.push(k.off_f[r].clone()),
+            (Some(r), true) => part.rounded.extend(k.off_f[r].iter().map(Rat::to_f64)),
+            (None, false) => part.outputs.push(
+                f.iter()
+                    .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
+                    .collect(),
+            ),
+            (None, true) => {
+                (part.rounded).extend(f.iter().map(|v| Int::ratio_to_f64(&v.to_int(), out_den)))
+            }
+        }
         part.patterns.push(pat);
         if part.zero_seen || k.off.is_some() {
             continue;
@@ -659,6 +713,7 @@ pub struct ExactData<'a> {
     data: &'a Dataset,
     scaled: Option<ScaledData>,
     stats: std::sync::OnceLock<Vec<ClassStats>>,
+    rounded: std::sync::OnceLock<F64Data>,
 }
 
 /// The cost and the margin of a network on the data (a light [`Evaluation`]: no outputs,
@@ -680,7 +735,12 @@ impl<'a> ExactData<'a> {
             data,
             scaled: ScaledData::new(data),
             stats: std::sync::OnceLock::new(),
+            rounded: std::sync::OnceLock::new(),
         }
+    }
+    /// The data rounded to `f64` for the cross-check ([`F64Data`]), computed on first use.
+    pub fn rounded(&self) -> &F64Data {
+        self.rounded.get_or_init(|| F64Data::new(self.data))
     }
     /// [`Dataset::class_stats`], computed on first use.
     pub fn class_stats(&self) -> &[ClassStats] {
@@ -696,17 +756,52 @@ impl<'a> ExactData<'a> {
     }
     /// The full exact evaluation (see [`evaluate_exact`]).
     pub fn evaluate(&self, net: &Network, norm: Normalisation) -> Evaluation<Rat> {
+        self.evaluate_spread(net, norm).0
+    }
+    /// [`ExactData::evaluate`], with the [`shortcut::Spread`] when the shortcut evaluation
+    /// applied (for [`shortcut::Spread::shifted`]).
+    pub fn evaluate_spread(
+        &self,
+        net: &Network,
+        norm: Normalisation,
+    ) -> (Evaluation<Rat>, Option<shortcut::Spread>) {
+        let r = self.run(net, norm, false);
+        (r.eval, r.spread)
+    }
+    /// [`ExactData::evaluate_spread`] for [`crate::certify::analyse_with`]: the outputs only
+    /// rounded to `f64` (row-major; the float cross-check's `max_abs_output_error`), so
+    /// `outputs` of the evaluation is empty.
+    pub fn evaluate_rounded(
+        &self,
+        net: &Network,
+        norm: Normalisation,
+    ) -> (Evaluation<Rat>, Option<shortcut::Spread>, Vec<f64>) {
+        let mut r = self.run(net, norm, true);
+        if !r.rounded.is_empty() || r.eval.outputs.is_empty() {
+            return (r.eval, r.spread, r.rounded);
+        }
+        let out = std::mem::take(&mut r.eval.outputs);
+        let rounded = out.iter().flatten().map(Rat::to_f64).collect();
+        (r.eval, r.spread, rounded)
+    }
+    fn run(&self, net: &Network, norm: Normalisation, round: bool) -> Run {
+        let plain = |eval| Run {
+            eval,
+            spread: None,
+            rounded: Vec::new(),
+        };
         match &self.scaled {
-            Some(sd) => shortcut::evaluate(net, sd, norm, true)
-                .unwrap_or_else(|| evaluate_scaled(&ScaledNetwork::new(net), sd, norm)),
-            None => net.evaluate::<Rat>(self.data, norm),
+            Some(sd) => shortcut::evaluate(net, sd, norm, true, round)
+                .unwrap_or_else(|| plain(evaluate_scaled(&ScaledNetwork::new(net), sd, norm))),
+            None => plain(net.evaluate::<Rat>(self.data, norm)),
         }
     }
     /// Only the cost and the margin (no backpropagation, no outputs): for step searches.
     pub fn cost_margin(&self, net: &Network, norm: Normalisation) -> CostMargin {
         match &self.scaled {
             Some(sd) => {
-                let e = shortcut::evaluate(net, sd, norm, false)
+                let e = shortcut::evaluate(net, sd, norm, false, false)
+                    .map(|r| r.eval)
                     .unwrap_or_else(|| eval_core(&ScaledNetwork::new(net), sd, norm, false));
                 CostMargin {
                     cost: e.cost,
@@ -789,7 +884,9 @@ fn eval_core(
     let den = Denoms::new(sn, sd);
     let small: Option<Kernel<'_, i128>> = Kernel::new(sn, sd, &den);
     let big: Kernel<'_, Int> = Kernel::new(sn, sd, &den).expect("Int never overflows");
-    run_kernels(&den, small, &big, sd, norm, full).expect("only shortcut mode stops early")
+    run_kernels(&den, small, &big, sd, norm, full)
+        .expect("only shortcut mode stops early")
+        .eval
 }
 
 /// Run the kernel over all points in chunks and combine. In shortcut mode the gradient is
@@ -802,7 +899,7 @@ fn run_kernels(
     sd: &ScaledData,
     norm: Normalisation,
     full: bool,
-) -> Result<Evaluation<Rat>, Stop> {
+) -> Result<Run, Stop> {
     let q = sd.q;
     let nl = den.h.len() - 1;
     let n = sd.n();
@@ -828,14 +925,35 @@ fn run_kernels(
         })
         .collect::<Result<_, Stop>>()?;
     // Combine in chunk order.
-    let mut outputs = Vec::with_capacity(n);
+    let mut outputs = Vec::with_capacity(if big.round { 0 } else { n });
+    let mut rounded = Vec::with_capacity(if big.round { n * q } else { 0 });
     let mut patterns = Vec::with_capacity(n);
     let mut sse = Int::zero();
     let mut margin: Vec<Option<(Int, usize, usize)>> = vec![None; nl - 1];
     let mut zero_seen = false;
     let mut grad: Vec<Vec<Int>> = (0..nl).map(|_| vec![Int::zero(); q * q + q]).collect();
+    let mut spread: Vec<Vec<(Option<Int>, Option<Int>)>> = vec![vec![(None, None); q]; nl - 1];
+    let (mut on_rsum, mut on_count) = (vec![Int::zero(); q], 0usize);
     for p in parts {
+        for (acc, pl) in spread
+            .iter_mut()
+            .flatten()
+            .zip(p.spread.into_iter().flatten())
+        {
+            if let Some(v) = pl.0.filter(|v| acc.0.as_ref().is_none_or(|a| v < a)) {
+                acc.0 = Some(v);
+            }
+            if let Some(v) = pl.1.filter(|v| acc.1.as_ref().is_none_or(|a| a < v)) {
+                acc.1 = Some(v);
+            }
+        }
+        on_rsum
+            .iter_mut()
+            .zip(&p.on_rsum)
+            .for_each(|(a, b)| *a += b);
+        on_count += p.on_count;
         outputs.extend(p.outputs);
+        rounded.extend(p.rounded);
         patterns.extend(p.patterns);
         sse += &p.sse;
         for (acc, m) in margin.iter_mut().zip(p.margin) {
@@ -903,14 +1021,39 @@ fn run_kernels(
         out
     });
     let sse = Rat::from_ints(&sse, &(&den.r * &den.r)).expect("positive denominator");
-    Ok(Evaluation {
+    let rat = |v: &Int, d: &Int| Rat::from_ints(v, d).expect("positive denominator");
+    let spread = (full && big.off.is_some()).then(|| shortcut::Spread {
+        range: (spread.iter().zip(&den.h[1..]))
+            .map(|(l, h)| {
+                l.iter()
+                    .map(|(a, b)| (a.as_ref().map(|v| rat(v, h)), b.as_ref().map(|v| rat(v, h))))
+                    .collect()
+            })
+            .collect(),
+        on_rsum: on_rsum.iter().map(|v| rat(v, &den.r)).collect(),
+        on_count,
+    });
+    let e = Evaluation {
         outputs,
         cost: norm.apply(&sse, n),
         sse,
         margin,
         gradient,
         patterns,
+    };
+    Ok(Run {
+        eval: e,
+        spread,
+        rounded,
     })
+}
+
+/// What [`run_kernels`] gives: the evaluation, the [`shortcut::Spread`] (shortcut mode with
+/// `full`) and the rounded outputs (with `Kernel::round`; `eval.outputs` is then empty).
+struct Run {
+    eval: Evaluation<Rat>,
+    spread: Option<shortcut::Spread>,
+    rounded: Vec<f64>,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -26,12 +26,13 @@
 //! per point.
 
 use super::{
-    conv, group_moments_scaled, lcm_denoms, run_kernels, scale_to, Denoms, Kernel, ScaledData, Stop,
+    conv, group_moments_scaled, lcm_denoms, run_kernels, scale_to, Denoms, Kernel, Run, ScaledData,
+    Stop,
 };
 use crate::arith::{Int, Rat};
 use crate::lsq::Moments;
 use crate::matrix::Matrix;
-use crate::network::{Evaluation, Network, Normalisation};
+use crate::network::{Network, Normalisation};
 use std::collections::BTreeMap;
 
 /// `[A | v]` with `v` as an extra last column.
@@ -49,7 +50,8 @@ pub(super) fn evaluate(
     sd: &ScaledData,
     norm: Normalisation,
     full: bool,
-) -> Option<Evaluation<Rat>> {
+    round: bool,
+) -> Option<Run> {
     let (q, nl) = (net.width(), net.layers.len());
     // Prefix maps [P_ℓ | c_ℓ].
     let mut pc: Vec<Matrix> = Vec::with_capacity(nl);
@@ -123,6 +125,7 @@ pub(super) fn evaluate(
     let off_f: Vec<Vec<Rat>> = off.iter().map(|o| o[o.len() - 1].clone()).collect();
     let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, &den).and_then(|mut k| {
         k.off_f = off_f.clone();
+        k.round = round;
         k.off = Some(
             (off_num.iter())
                 .map(|o| o.iter().map(|v| conv(v)).collect::<Option<Vec<_>>>())
@@ -133,17 +136,96 @@ pub(super) fn evaluate(
     let mut big = Kernel::<Int>::from_parts(q, &wref, &bh, sd, &den).expect("Int never overflows");
     big.off = Some(off_num);
     big.off_f = off_f;
-    let mut e = match run_kernels(&den, small, &big, sd, norm, full) {
-        Ok(e) => e,
+    big.round = round;
+    let mut run = match run_kernels(&den, small, &big, sd, norm, full) {
+        Ok(r) => r,
         Err(Stop::Mixed) => return None,
         Err(Stop::Overflow) => unreachable!("Int never overflows"),
     };
+    let e = &mut run.eval;
     let zero_seen = e.margin.as_ref().is_some_and(|m| m.0.is_zero());
     if full && !zero_seen {
         let groups = group_moments_scaled(sd, &e.patterns);
         e.gradient = Some(moment_gradient(net, &groups, norm, sd.n()));
     }
-    Some(e)
+    Some(run)
+}
+
+/// What a move of the first-layer bias needs from a shortcut evaluation. Every point runs
+/// through the prefix maps until (at most) one hidden layer is all `< 0`. Per hidden layer
+/// `ℓ` and neuron `m`, among the points whose layers before `ℓ` are all `> 0`:
+/// `range[ℓ][m] = (least z^ℓ_m over those all > 0 at ℓ, largest z^ℓ_m over those all < 0
+/// at ℓ)`; and over the points never switched off, `Σ r` (`r = f − y`) and their number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spread {
+    /// See above (`None`: no such point).
+    pub range: Vec<Vec<(Option<Rat>, Option<Rat>)>>,
+    /// `Σ (f − y)` over the points never switched off.
+    pub on_rsum: Vec<Rat>,
+    /// Their number.
+    pub on_count: usize,
+}
+
+impl Spread {
+    /// The exact cost and margin of `net` with `b_1` moved by `db` (all else unchanged),
+    /// given its evaluation's `sse`, when no activation pattern changes; `None` otherwise.
+    ///
+    /// Moving `b_1` by `δ` moves every prefix bias by `Δ_ℓ = W_ℓ ⋯ W_2 δ` (`Δ_1 = δ`), so a
+    /// point whose layers before `ℓ` stay all `> 0` has `z'^ℓ = z^ℓ + Δ_ℓ`, and once a layer is
+    /// all `≤ 0` the rest of its pass does not depend on `b_1`. Hence every pattern stays
+    /// iff `least + Δ_ℓ > 0` and `largest + Δ_ℓ < 0` wherever [`Spread::range`] has a value
+    /// (induction over the layers); then the margin is the least of those `|·|` and of the
+    /// switched-off constants, and `SSE' = SSE + 2 Δ_f·Σ r + n_on |Δ_f|²` with
+    /// `Δ_f = Δ_{L+1}` (only the never-switched-off outputs move, all by `Δ_f`).
+    pub fn shifted(
+        &self,
+        net: &Network,
+        db: &[Rat],
+        sse: &Rat,
+        norm: Normalisation,
+        n: usize,
+    ) -> Option<(Rat, Rat)> {
+        let (q, nl) = (net.width(), net.layers.len());
+        let mut delta = db.to_vec();
+        let mut margin: Option<Rat> = None;
+        let mut keep = |v: Rat| {
+            if margin.as_ref().is_none_or(|m| v < *m) {
+                margin = Some(v);
+            }
+        };
+        for (l, row) in self.range.iter().enumerate() {
+            for ((lo, hi), d) in row.iter().zip(&delta) {
+                if let Some(lo) = lo {
+                    let v = lo + d;
+                    v.is_positive().then_some(())?;
+                    keep(v);
+                }
+                if let Some(hi) = hi {
+                    let v = -(hi + d);
+                    v.is_positive().then_some(())?;
+                    keep(v);
+                }
+            }
+            // Points switched off here: the rest of their pass, from h^ℓ = 0.
+            if row.iter().any(|(_, hi)| hi.is_some()) {
+                let mut h = vec![Rat::zero(); q];
+                for layer in &net.layers[l + 1..nl - 1] {
+                    let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
+                        .map(|(a, b)| a + b)
+                        .collect();
+                    z.iter().for_each(|v| keep(v.abs()));
+                    h = z.iter().map(Rat::relu).collect();
+                }
+            }
+            delta = net.layers[l + 1].w.mul_vec(&delta);
+        }
+        let df = delta;
+        let two_r: Vec<Rat> = self.on_rsum.iter().map(|x| x + x).collect();
+        let count = Rat::from_i64(self.on_count as i64);
+        let dsse = crate::matrix::dot(&df, &two_r) + count * crate::matrix::dot(&df, &df);
+        let sse = sse + &dsse;
+        Some((norm.apply(&sse, n), margin?))
+    }
 }
 
 /// The gradient from the pattern groups' moments (module documentation), normalised:
