@@ -173,11 +173,19 @@ impl Rat {
     /// assert_eq!(Rat::dot(&a, &b).canonical(), "31/40"); // 3/8 − 3/5 + 1
     /// ```
     pub fn dot(a: &[Rat], b: &[Rat]) -> Rat {
+        let mut terms = a
+            .iter()
+            .zip(b)
+            .filter(|(x, y)| !x.is_zero() && !y.is_zero());
+        // One term (e.g. a row of the identity): its product, already in lowest terms.
+        let (first, rest) = (terms.next(), terms.clone().next());
+        match (first, rest) {
+            (None, _) => return Rat::zero(),
+            (Some((x, y)), None) => return x * y,
+            _ => {}
+        }
         let (mut sn, mut sd) = (Integer::from(0), Natural::from(1u32));
-        for (x, y) in a.iter().zip(b) {
-            if x.is_zero() || y.is_zero() {
-                continue;
-            }
+        for (x, y) in first.into_iter().chain(terms) {
             let tn = Integer::from_sign_and_abs(
                 x.is_negative() == y.is_negative(),
                 x.0.numerator_ref() * y.0.numerator_ref(),

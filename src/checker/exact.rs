@@ -54,6 +54,9 @@ struct Eval<N> {
     groups: Groups<N>,
     /// Each group's point indices (data order), in the order of `groups`.
     members: Vec<Vec<usize>>,
+    /// Each group's `E = Σ r x̃ᵀ = F G − Rᵀ` (`Q × (Q+1)`; see [`Net::gradient`]), in the
+    /// order of `groups`.
+    sums: Vec<Mat<N>>,
     cost: N,
     margin: N,
     /// 1-based (class, point, layer, neuron) of the first minimal `|z|`.
@@ -245,9 +248,11 @@ impl<N: Num> Net<N> {
     /// without `D`; `δ^ℓ(x) = B_ℓ r(x)` with `B_{L+1} = I`, `B_ℓ = D_ℓ W_{ℓ+1}ᵀ B_{ℓ+1}`.
     /// So with `E = Σ r x̃ᵀ = F G − Rᵀ`: `Σ δ^ℓ (h^{ℓ−1})ᵀ = B_ℓ E H_{ℓ−1}ᵀ` and
     /// `Σ δ^ℓ = B_ℓ E e_{Q+1}` (unnormalised).
-    fn gradient(&self, groups: &Groups<N>, traces: &[Trace<N>]) -> Vec<N> {
+    /// Also returns each group's `E`.
+    fn gradient(&self, groups: &Groups<N>, traces: &[Trace<N>]) -> (Vec<N>, Vec<Mat<N>>) {
         let (q, nl) = (self.q, self.w.len());
         let mut g = vec![N::zero(); nl * self.per_layer()];
+        let mut sums = Vec::with_capacity(groups.len());
         for (mom, rep) in groups.values() {
             let t = &traces[*rep];
             let mut hs: Vec<Mat<N>> = vec![(0..q).map(|m| unit(q + 1, m)).collect()];
@@ -267,6 +272,7 @@ impl<N: Num> Net<N> {
             let mut e: Mat<N> = (fg.iter().zip(&rt))
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
                 .collect();
+            sums.push(e.clone());
             for l in (0..nl).rev() {
                 let off = l * self.per_layer();
                 for m in 0..q {
@@ -287,7 +293,7 @@ impl<N: Num> Net<N> {
                 }
             }
         }
-        g
+        (g, sums)
     }
     /// Cost, margin, traces and (if `want_grad`) groups and gradient on `pts`; `base`: the
     /// evaluation of a network with the same weights `W_ℓ` (see [`Net::forward`]).
@@ -341,15 +347,18 @@ impl<N: Num> Net<N> {
                 g
             })
             .collect();
-        let grad = (want_grad && margin.sign() > 0).then(|| {
-            let g = self.gradient(&groups, &traces);
-            g.iter().map(|x| ratio(x, 2 - half as usize, n)).collect()
-        });
+        let (mut grad, mut sums) = (None, Vec::new());
+        if want_grad && margin.sign() > 0 {
+            let (g, e) = self.gradient(&groups, &traces);
+            grad = Some(g.iter().map(|x| ratio(x, 2 - half as usize, n)).collect());
+            sums = e;
+        }
         let cost = ratio(&sse, 1, n * (1 + half as usize));
         Eval {
             traces,
             groups,
             members,
+            sums,
             cost,
             margin,
             at,
@@ -483,6 +492,7 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         half,
         cl,
         spread: Default::default(),
+        pointwise: false,
     };
     rep.add("claims.evaluation", x.evaluation());
     let positive = x.ev.margin.sign() > 0;
@@ -632,11 +642,9 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
     rank.0.len()
 }
 
-/// Per pattern group: the smallest and largest `z^ℓ_m` over its points (hidden layers), and
-/// `Σ r` (`r = f − y`) over them.
+/// Per pattern group: the smallest and largest `z^ℓ_m` over its points (hidden layers).
 struct Spread<N> {
     range: Vec<Vec<(N, N)>>,
-    rsum: Vec<N>,
 }
 
 /// Everything the claim checks need.
@@ -648,6 +656,8 @@ struct Ctx<'a, N> {
     cl: &'a Claims,
     /// The groups' [`Spread`]s, computed on first use.
     spread: std::cell::OnceCell<Vec<Spread<N>>>,
+    /// Take the point-by-point path of [`Ctx::output_layer`] (unit test).
+    pointwise: bool,
 }
 
 impl<N: Num> Ctx<'_, N> {
@@ -662,7 +672,7 @@ impl<N: Num> Ctx<'_, N> {
     }
     fn spread(&self) -> &[Spread<N>] {
         self.spread.get_or_init(|| {
-            let (q, nl) = (self.net.q, self.net.w.len());
+            let nl = self.net.w.len();
             let pick = |a: &N, b: &N, lower: bool| (b < a) == lower;
             (self.ev.members.iter())
                 .map(|idx| {
@@ -670,7 +680,6 @@ impl<N: Num> Ctx<'_, N> {
                     let mut range: Vec<Vec<(N, N)>> = (first.iter())
                         .map(|z| z.iter().map(|v| (v.clone(), v.clone())).collect())
                         .collect();
-                    let mut rsum = vec![N::zero(); q];
                     for &i in idx {
                         let t = &self.ev.traces[i];
                         for (rl, zl) in range.iter_mut().zip(&t.z) {
@@ -683,13 +692,9 @@ impl<N: Num> Ctx<'_, N> {
                                 }
                             }
                         }
-                        let r = t.f.iter().zip(&self.pts[i].y);
-                        rsum.iter_mut()
-                            .zip(r)
-                            .for_each(|(s, (f, y))| *s = s.add(&f.sub(y)));
                     }
                     debug_assert_eq!(range.len(), nl - 1);
-                    Spread { range, rsum }
+                    Spread { range }
                 })
                 .collect()
         })
@@ -700,7 +705,8 @@ impl<N: Num> Ctx<'_, N> {
     /// `f' = f + Δf` likewise: one vector per group. Every pattern is unchanged iff, per
     /// group, layer and neuron, `min z + Δz > 0` where `D` is on and `max z + Δz < 0` where it
     /// is off (by induction over the layers); then the new margin is the smallest of those
-    /// `|·|` (each is attained by a point) and `SSE' = SSE + Σ_g (2 Δf·Σ_g r + n_g |Δf|²)`.
+    /// `|·|` (each is attained by a point) and `SSE' = SSE + Σ_g (2 Δf·Σ_g r + n_g |Δf|²)`
+    /// (`Σ_g r`: the last column of the group's `E = Σ r x̃ᵀ`).
     /// `None` if a weight differs, the margin is `0` or some pattern would change.
     fn shifted(&self, net: &Net<N>) -> Option<(N, N)> {
         if net.w != self.net.w || self.ev.margin.sign() <= 0 {
@@ -710,8 +716,13 @@ impl<N: Num> Ctx<'_, N> {
             .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
             .collect();
         let (mut dsse, mut margin): (N, Option<N>) = (N::zero(), None);
-        let groups = self.ev.groups.values().zip(self.spread());
-        for ((mom, rep), sp) in groups {
+        let groups = self
+            .ev
+            .groups
+            .values()
+            .zip(self.spread())
+            .zip(&self.ev.sums);
+        for (((mom, rep), sp), e) in groups {
             let z = &self.ev.traces[*rep].z;
             let mut dz = db[0].clone();
             for (l, rl) in sp.range.iter().enumerate() {
@@ -733,7 +744,11 @@ impl<N: Num> Ctx<'_, N> {
                 }
                 dz = affine(&net.w[l + 1], &dh, &db[l + 1]);
             }
-            let two_r: Vec<N> = sp.rsum.iter().map(|x| x.add(x)).collect();
+            // Σ r over the group: the last column of E = Σ r x̃ᵀ.
+            let two_r: Vec<N> = e
+                .iter()
+                .map(|row| row[row.len() - 1].add(&row[row.len() - 1]))
+                .collect();
             let n_df: Vec<N> = dz.iter().map(|x| ratio(x, mom.n, 1)).collect();
             dsse = dsse.add(&dot(&dz, &two_r)).add(&dot(&dz, &n_df));
         }
@@ -1178,55 +1193,66 @@ impl<N: Num> Ctx<'_, N> {
     fn output_layer(&self, cfg: &Configuration, apexes: &[Vec<N>], wl: &Mat<N>, bl: &[N]) -> Res {
         let (q, l) = (self.net.q, self.net.w.len() - 1);
         let p = format!("network.layers[{l}]");
-        // Columns over the passing points: x̃_a (a = 0..=q) and r_k = f_k − y_k; per cone, the
-        // sum of r over its points (their τ̃ is the cone's apex ã, so they add ã (Σ r)ᵀ).
-        let (mut taus, mut res): (Mat<N>, Mat<N>) = (vec![vec![]; q + 1], vec![vec![]; q]);
-        let mut rsum: Vec<Option<Vec<N>>> = vec![None; apexes.len()];
-        let mut span = Echelon(Vec::new());
         // The cone collapsing each class (0-based class → index into `apexes`), if any.
         let cone_of: Vec<Option<usize>> = (1..=q)
             .map(|k| cfg.cones.iter().position(|c| c.classes.contains(&k)))
             .collect();
         let tilde = |v: &[N]| -> Vec<N> { v.iter().cloned().chain([N::one()]).collect() };
-        for (t, pt) in self.pts.iter().enumerate() {
-            let r = self.ev.traces[t].f.iter().zip(&pt.y).map(|(f, y)| f.sub(y));
-            let tt = match cone_of[pt.class] {
-                Some(i) => {
-                    match &mut rsum[i] {
-                        Some(s) => s.iter_mut().zip(r).for_each(|(s, v)| *s = s.add(&v)),
-                        slot => *slot = Some(r.collect()),
-                    }
-                    continue;
-                }
-                None => tilde(&pt.x),
-            };
-            res.iter_mut().zip(r).for_each(|(c, v)| c.push(v));
-            taus.iter_mut()
-                .zip(&tt)
-                .for_each(|(c, v)| c.push(v.clone()));
-            if span.0.len() <= q {
-                span.insert(tt);
+        // The row space of the τ̃: the passing inputs (until full) and the apexes.
+        let mut span = Echelon(Vec::new());
+        for pt in self.pts.iter().filter(|pt| cone_of[pt.class].is_none()) {
+            if span.0.len() > q {
+                break;
             }
+            span.insert(tilde(&pt.x));
         }
-        for (a, s) in apexes.iter().zip(&rsum) {
-            if s.is_some() && span.0.len() <= q {
+        for a in apexes {
+            if span.0.len() <= q {
                 span.insert(tilde(a));
             }
         }
-        // The normal equations Σ τ̃ rᵀ = 0, entry (a, k) = x̃_a · r_k over the passing points
-        // plus Σ over the cones of ã_a (Σ r)_k.
-        let entry = |ai: usize, k: usize| {
-            let cones = apexes.iter().zip(&rsum).filter_map(|(a, s)| {
-                let s = s.as_ref()?;
-                Some(if ai == q {
-                    s[k].clone()
-                } else {
-                    a[ai].mul(&s[k])
-                })
-            });
-            cones.fold(dot(&taus[ai], &res[k]), |x, y| x.add(&y))
+        // The normal equations Σ τ̃ rᵀ = 0 (entry (a, k) = Σ τ̃_a r_k). A pattern group whose
+        // points all pass adds E_gᵀ (E_g = Σ r x̃ᵀ); one whose points all lie in cone i adds
+        // ã_i (Σ_g r)ᵀ. Any other grouping (or margin 0): point by point.
+        let mut ne: Mat<N> = vec![vec![N::zero(); q]; q + 1];
+        let add = |ne: &mut Mat<N>, tau: &[N], r: &[N]| {
+            for (row, ta) in ne.iter_mut().zip(tau.iter().chain([&N::one()])) {
+                row.iter_mut()
+                    .zip(r)
+                    .for_each(|(x, rk)| *x = x.add(&ta.mul(rk)));
+            }
         };
-        if (0..=q).any(|ai| (0..q).any(|k| !entry(ai, k).is_zero())) {
+        let side = |idx: &[usize]| {
+            let c0 = cone_of[self.pts[idx[0]].class];
+            idx.iter()
+                .all(|&t| cone_of[self.pts[t].class] == c0)
+                .then_some(c0)
+        };
+        let by_group = !self.pointwise
+            && self.ev.margin.sign() > 0
+            && self.ev.members.iter().all(|m| side(m).is_some());
+        if by_group {
+            for (idx, e) in self.ev.members.iter().zip(&self.ev.sums) {
+                let rsum: Vec<N> = e.iter().map(|row| row[q].clone()).collect();
+                match side(idx).flatten() {
+                    Some(i) => add(&mut ne, &apexes[i], &rsum),
+                    None => {
+                        for (a, row) in ne.iter_mut().enumerate() {
+                            row.iter_mut().zip(e).for_each(|(x, er)| *x = x.add(&er[a]));
+                        }
+                    }
+                }
+            }
+        } else {
+            for (t, pt) in self.pts.iter().enumerate() {
+                let r: Vec<N> = (self.ev.traces[t].f.iter().zip(&pt.y))
+                    .map(|(f, y)| f.sub(y))
+                    .collect();
+                let tau = cone_of[pt.class].map_or(&pt.x, |i| &apexes[i]);
+                add(&mut ne, tau, &r);
+            }
+        }
+        if ne.iter().flatten().any(|x| !x.is_zero()) {
             fail!("{p}: not a least-squares fit on the curated points (normal equations fail)");
         }
         let (wo, bo) = (&self.net.w[l], &self.net.b[l]);
@@ -1426,6 +1452,7 @@ mod tests {
                     half,
                     cl: &claims,
                     spread: Default::default(),
+                    pointwise: false,
                 };
                 let full = moved.evaluate(&x.pts, half, false, None);
                 match x.shifted(&moved) {
@@ -1449,6 +1476,58 @@ mod tests {
             }
         }
         assert!(applied > 20 && declined > 5, "{applied} {declined}");
+    }
+
+    /// The normal equations of [`Ctx::output_layer`] from the groups' `E` equal the
+    /// point-by-point sums: every archived constructed certificate passes both ways, and
+    /// both reject its output bias moved by 1.
+    #[test]
+    fn output_layer_by_groups_equals_pointwise() {
+        use crate::data::{DataLimits, Dataset};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut checked = 0;
+        for ex in std::fs::read_dir(root.join("certificates")).unwrap() {
+            let dir = ex.unwrap().path();
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            let data_path = root.join("examples").join(format!("{name}.json"));
+            let Ok(data) = Dataset::load(&data_path, &DataLimits::default()) else {
+                continue;
+            };
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                let Ok(c) = crate::checker::parse_certificate(&text) else {
+                    continue;
+                };
+                if c.configuration.family == "imported" {
+                    continue;
+                }
+                for moved in [false, true] {
+                    let mut net = network::<Rat>(&c.network, data.q).unwrap();
+                    if moved {
+                        let l = net.b.len() - 1;
+                        net.b[l][0] = &net.b[l][0] + &Rat::from_i64(1);
+                    }
+                    let pts = points::<Rat>(&data).unwrap();
+                    let ev = net.evaluate(&pts, true, true, None);
+                    let mut x = Ctx {
+                        net,
+                        pts,
+                        ev,
+                        half: true,
+                        cl: &c.claims,
+                        spread: Default::default(),
+                        pointwise: false,
+                    };
+                    let grouped = x.configuration(&c.configuration);
+                    x.pointwise = true;
+                    let pointwise = x.configuration(&c.configuration);
+                    assert_eq!(grouped, pointwise, "{name}: {}", c.configuration.id);
+                    assert_eq!(grouped.is_ok(), !moved, "{name}: {}", c.configuration.id);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 60, "{checked}");
     }
 
     #[test]
