@@ -23,12 +23,30 @@ struct Net<N> {
     b: Mat<N>,
 }
 
-/// A data point: 0-based class and index within the class, input, target.
+/// A data point: 0-based class and index within the class, input, target; and the input
+/// as integers `xs = dx · x` (`dx`: the lcm of its denominators), for [`Net::forward`].
 struct Point<N> {
     class: usize,
     idx: usize,
     x: Vec<N>,
     y: Vec<N>,
+    xs: Vec<N>,
+    dx: N,
+}
+
+impl<N: Num> Point<N> {
+    fn new(class: usize, idx: usize, x: Vec<N>, y: Vec<N>) -> Point<N> {
+        let dx = N::denom_lcm(&x);
+        let xs = x.iter().map(|v| v.mul(&dx)).collect();
+        Point {
+            class,
+            idx,
+            x,
+            y,
+            xs,
+            dx,
+        }
+    }
 }
 
 /// Forward pass of one input: `h[0] = x, …, h[L]`, hidden pre-activations `z[0..L]`, output.
@@ -40,9 +58,11 @@ struct Trace<N> {
 
 /// See [`Net::shortcuts`].
 struct Shortcuts<N> {
-    p: Vec<Mat<N>>,
     c: Mat<N>,
     off: Vec<Mat<N>>,
+    /// Row `m` of `p[ℓ]` times `d[ℓ][m]`, the lcm of its denominators (integers).
+    ps: Vec<Mat<N>>,
+    d: Mat<N>,
 }
 
 /// Points grouped by full activation pattern: the group's moments and its first point.
@@ -168,6 +188,16 @@ impl<N: Num> Net<N> {
             p.push(matmul(w, &p[p.len() - 1]));
             c.push(affine(w, &c[c.len() - 1], b));
         }
+        let d: Mat<N> = (p.iter())
+            .map(|pl| pl.iter().map(|row| N::denom_lcm(row)).collect())
+            .collect();
+        let ps = (p.iter().zip(&d))
+            .map(|(pl, dl)| {
+                (pl.iter().zip(dl))
+                    .map(|(row, dm)| row.iter().map(|v| v.mul(dm)).collect())
+                    .collect()
+            })
+            .collect();
         let off = (0..self.w.len() - 1)
             .map(|l| {
                 let mut h = vec![N::zero(); self.q];
@@ -180,7 +210,7 @@ impl<N: Num> Net<N> {
                 zs
             })
             .collect();
-        Shortcuts { p, c, off }
+        Shortcuts { c, off, ps, d }
     }
     /// The forward pass `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ`, `h^ℓ = max(z^ℓ, 0)`, with two exact
     /// shortcuts: while every earlier pre-activation is `> 0`, `h^{ℓ−1} = z^{ℓ−1}`, so by
@@ -190,7 +220,17 @@ impl<N: Num> Net<N> {
     /// `base`: the trace of the same input through a network with the same weights `W_ℓ`
     /// and prefix biases `c_b`, with `dc = c − c_b`; while both passes are all-on,
     /// `z^ℓ = z_b^ℓ + dc[ℓ−1]` (both are `p[ℓ−1] x` plus their own `c[ℓ−1]`).
-    fn forward(&self, x: &[N], s: &Shortcuts<N>, base: Option<(&Trace<N>, &Mat<N>)>) -> Trace<N> {
+    ///
+    /// The prefix map is applied in integers: `(p x)_m = (ps_m · xs) / (d_m dx)` with the
+    /// scaled rows `ps_m = d_m p_m` and input `xs = dx x` (an identity for any nonzero
+    /// `d_m`, `dx`; with the lcms of the denominators every product is an integer).
+    fn forward(
+        &self,
+        pt: &Point<N>,
+        s: &Shortcuts<N>,
+        base: Option<(&Trace<N>, &Mat<N>)>,
+    ) -> Trace<N> {
+        let x = &pt.x;
         let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
         let (mut on, mut base_on) = (true, base.is_some());
         for l in 0..self.w.len() {
@@ -200,7 +240,12 @@ impl<N: Num> Net<N> {
                     base_on = zb.iter().all(|t| t.sign() > 0);
                     zb.iter().zip(&dc[l]).map(|(a, d)| a.add(d)).collect()
                 }
-                (true, _) => affine(&s.p[l], x, &s.c[l]),
+                (true, _) => (s.ps[l].iter().zip(&s.d[l]).zip(&s.c[l]))
+                    .map(|((row, dm), cm)| {
+                        let den = dm.mul(&pt.dx);
+                        dot(row, &pt.xs).div(&den).unwrap_or_else(N::zero).add(cm)
+                    })
+                    .collect(),
                 (false, _) => affine(&self.w[l], &h[l], &self.b[l]),
             };
             on &= v.iter().all(|t| t.sign() > 0);
@@ -317,7 +362,7 @@ impl<N: Num> Net<N> {
             let b = base
                 .zip(dc.as_ref())
                 .map(|((_, be), dc)| (&be.traces[i], dc));
-            let t = self.forward(&p.x, &s, b);
+            let t = self.forward(p, &s, b);
             res.extend(t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)));
             for (l, z) in t.z.iter().enumerate() {
                 for (m, v) in z.iter().enumerate() {
@@ -580,12 +625,7 @@ fn points<N: Num>(data: &Dataset) -> Result<Vec<Point<N>>, String> {
         let y = conv(&c.target, format!("class {} target", j + 1))?;
         for (idx, x) in c.inputs.iter().enumerate() {
             let x = conv(x, format!("class {} point {}", j + 1, idx + 1))?;
-            out.push(Point {
-                class: j,
-                idx,
-                x,
-                y: y.clone(),
-            });
+            out.push(Point::new(j, idx, x, y.clone()));
         }
     }
     Ok(out)
@@ -627,19 +667,62 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
             kept.push(i);
         }
     }
-    let (mut rank, mut seen) = (Echelon(vec![]), Vec::new());
+    let mut rows: Vec<Vec<N>> = Vec::new();
     for i in groups.values().flat_map(|g| g.1.iter().copied()) {
         for o in 0..q {
             let mut g = vec![N::zero(); net.w.len() * net.per_layer()];
             net.backward(&tr[i], unit(q, o), &mut g);
             // An identical row adds nothing to the rank (common: a switched-off group).
-            if !seen.contains(&g) {
-                seen.push(g.clone());
-                rank.insert(g);
+            if !rows.contains(&g) {
+                rows.push(g);
             }
         }
     }
+    // The rank modulo a prime is at most the rank, which is at most the number of rows: when
+    // the first equals the last, that is the rank, without exact elimination.
+    if rank_mod(&rows, MOD_P) == Some(rows.len()) {
+        return rows.len();
+    }
+    let mut rank = Echelon(vec![]);
+    rows.into_iter().for_each(|r| {
+        rank.insert(r);
+    });
     rank.0.len()
+}
+
+/// `2⁶¹ − 1`, a prime.
+const MOD_P: u64 = (1 << 61) - 1;
+
+/// The rank of `rows` modulo the prime `m` (Gaussian elimination over `ℤ/m`), `None` when
+/// some denominator is divisible by `m`.
+fn rank_mod<N: Num>(rows: &[Vec<N>], m: u64) -> Option<usize> {
+    let mut a: Vec<Vec<u64>> = (rows.iter())
+        .map(|r| {
+            r.iter()
+                .map(|x| if x.is_zero() { Some(0) } else { x.mod_prime(m) })
+                .collect::<Option<Vec<u64>>>()
+        })
+        .collect::<Option<_>>()?;
+    let mul = |x: u64, y: u64| (x as u128 * y as u128 % m as u128) as u64;
+    let (mut rank, cols) = (0, a.first().map_or(0, Vec::len));
+    for c in 0..cols {
+        let Some(p) = (rank..a.len()).find(|&i| a[i][c] != 0) else {
+            continue;
+        };
+        a.swap(rank, p);
+        let inv = super::num::inv_mod(a[rank][c], m)?;
+        let pivot: Vec<u64> = a[rank].iter().map(|&x| mul(x, inv)).collect();
+        for row in a.iter_mut().skip(rank + 1) {
+            let f = row[c];
+            if f != 0 {
+                for (x, &y) in row.iter_mut().zip(&pivot) {
+                    *x = (*x + m - mul(f, y)) % m;
+                }
+            }
+        }
+        rank += 1;
+    }
+    Some(rank)
 }
 
 /// Per pattern group: the smallest and largest `z^ℓ_m` over its points (hidden layers).
@@ -1297,15 +1380,10 @@ mod tests {
                 let b = (0..=l).map(|_| vec(q)).collect();
                 let net = Net { q, w, b };
                 let pts: Vec<Point<Rat>> = (0..n)
-                    .map(|idx| Point {
-                        class: 0,
-                        idx,
-                        x: vec(q),
-                        y: vec(q),
-                    })
+                    .map(|idx| Point::new(0, idx, vec(q), vec(q)))
                     .collect();
                 let s = net.shortcuts();
-                let tr: Vec<_> = pts.iter().map(|p| net.forward(&p.x, &s, None)).collect();
+                let tr: Vec<_> = pts.iter().map(|p| net.forward(p, &s, None)).collect();
                 let fast = jacobian_rank(&net, &pts, &tr, false);
                 assert_eq!(fast, jacobian_rank(&net, &pts, &tr, true), "q {q} l {l}");
             }
@@ -1320,12 +1398,7 @@ mod tests {
         vec: &mut impl FnMut(usize) -> Vec<Rat>,
     ) -> Vec<Point<Rat>> {
         (0..n)
-            .map(|idx| Point {
-                class: idx % 2,
-                idx,
-                x: vec(q),
-                y: vec(q),
-            })
+            .map(|idx| Point::new(idx % 2, idx, vec(q), vec(q)))
             .collect()
     }
 
@@ -1528,6 +1601,46 @@ mod tests {
             }
         }
         assert!(checked > 60, "{checked}");
+    }
+
+    /// The modular rank is a lower bound of the exact rank (small primes lose rank on some
+    /// matrices; `2⁶¹ − 1` on these never does), and both backends agree on residues.
+    #[test]
+    fn rank_mod_is_a_lower_bound() {
+        use num_rational::BigRational;
+        let mut r = rationals(99);
+        let (mut lost, mut equal) = (0, 0);
+        for case in 0..200 {
+            let (rows, cols) = (1 + case % 6, 1 + case % 5);
+            let mut m: Mat<Rat> = (0..rows)
+                .map(|_| (0..cols).map(|_| r()).collect())
+                .collect();
+            if case % 3 == 0 && rows > 1 {
+                // a dependent row: the sum of the first two
+                let s: Vec<Rat> = m[0].iter().zip(&m[rows - 1]).map(|(a, b)| a + b).collect();
+                m[rows / 2] = s;
+            }
+            let mut ech = Echelon(vec![]);
+            m.iter().for_each(|row| {
+                ech.insert(row.clone());
+            });
+            let exact = ech.0.len();
+            for p in [2u64, 3, 5, 7, MOD_P] {
+                if let Some(k) = rank_mod(&m, p) {
+                    assert!(k <= exact, "rank mod {p} = {k} > {exact}");
+                    lost += (k < exact) as usize;
+                    if p == MOD_P {
+                        assert_eq!(k, exact);
+                        equal += 1;
+                    }
+                }
+                for x in m.iter().flatten() {
+                    let y: BigRational = Num::parse(&x.canonical()).unwrap();
+                    assert_eq!(Num::mod_prime(x, p), y.mod_prime(p), "{x} mod {p}");
+                }
+            }
+        }
+        assert!(lost > 0 && equal > 150, "{lost} {equal}");
     }
 
     #[test]

@@ -64,6 +64,31 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     }
     /// `Σ a_i b_i` (each backend reduces once, at the end).
     fn dot(a: &[Self], b: &[Self]) -> Self;
+    /// The residue `p·q⁻¹ mod m` of `p/q` for a prime `m < 2⁶³`, `None` when `m` divides `q`.
+    fn mod_prime(&self, m: u64) -> Option<u64>;
+    /// The least common multiple of the denominators of `v` (`1` for an empty `v`).
+    fn denom_lcm(v: &[Self]) -> Self;
+}
+
+/// `a·b mod m`.
+fn mul_mod(a: u64, b: u64, m: u64) -> u64 {
+    (a as u128 * b as u128 % m as u128) as u64
+}
+
+/// `q⁻¹ mod m` for a prime `m` by Fermat (`q^{m−2}`); `None` when `q ≡ 0`.
+pub fn inv_mod(q: u64, m: u64) -> Option<u64> {
+    let (mut base, mut e, mut r) = (q % m, m - 2, 1u64);
+    if base == 0 {
+        return None;
+    }
+    while e > 0 {
+        if e & 1 == 1 {
+            r = mul_mod(r, base, m);
+        }
+        base = mul_mod(base, base, m);
+        e >>= 1;
+    }
+    Some(r)
 }
 
 fn canonical<T>(
@@ -129,6 +154,15 @@ impl Num for Rat {
     fn dot(a: &[Self], b: &[Self]) -> Self {
         Rat::dot(a, b)
     }
+    fn mod_prime(&self, m: u64) -> Option<u64> {
+        Rat::mod_prime(self, m)
+    }
+    fn denom_lcm(v: &[Self]) -> Self {
+        Rat::from_int(
+            &v.iter()
+                .fold(crate::arith::Int::one(), |l, x| l.lcm(&x.denom())),
+        )
+    }
 }
 
 impl Num for BigRational {
@@ -187,5 +221,24 @@ impl Num for BigRational {
             }
         }
         BigRational::new(sn, sd)
+    }
+    fn mod_prime(&self, m: u64) -> Option<u64> {
+        let modulo = |x: &BigInt| -> u64 {
+            let r = x % BigInt::from(m);
+            let r = if r.sign() == Sign::Minus {
+                r + BigInt::from(m)
+            } else {
+                r
+            };
+            r.to_u64_digits().1.first().copied().unwrap_or(0)
+        };
+        let inv = inv_mod(modulo(self.denom()), m)?;
+        Some(mul_mod(modulo(self.numer()), inv, m))
+    }
+    fn denom_lcm(v: &[Self]) -> Self {
+        let l = (v.iter()).fold(BigInt::from(1), |l, x| {
+            num_integer::Integer::lcm(&l, x.denom())
+        });
+        BigRational::from_integer(l)
     }
 }
