@@ -212,6 +212,24 @@ pub fn sequential_cones(
         .chain(passers.iter())
         .next()
         .map_or(0, |p| p.len());
+    let sums: Vec<Vec<Rat>> = units.iter().map(|u| sum(u.iter(), d)).collect();
+    sequential_cones_with_sums(units, passers, sums, sum(passers.iter(), d))
+}
+
+/// [`sequential_cones`] with the coordinate sums of every unit and of the passers given
+/// (e.g. from the class statistics, so that no configuration sums the points again).
+pub fn sequential_cones_with_sums(
+    units: &[Vec<Vec<Rat>>],
+    passers: &[Vec<Rat>],
+    sums: Vec<Vec<Rat>>,
+    passer_sum: Vec<Rat>,
+) -> Result<Vec<Cone>, ConeFailure> {
+    let d = units
+        .iter()
+        .flatten()
+        .chain(passers.iter())
+        .next()
+        .map_or(0, |p| p.len());
     assert!(
         units.is_empty() || d > 0,
         "sequential_cones: points must have at least one coordinate"
@@ -228,13 +246,17 @@ pub fn sequential_cones(
             .all(|p| p.len() == d),
         "sequential_cones: points of different dimensions"
     );
-    let sums: Vec<Vec<Rat>> = units.iter().map(|u| sum(u.iter(), d)).collect();
+    debug_assert!(
+        sums.len() == units.len()
+            && sums.iter().zip(units).all(|(s, u)| *s == sum(u.iter(), d))
+            && passer_sum == sum(passers.iter(), d),
+        "sequential_cones_with_sums: sums do not match the points"
+    );
     let means: Vec<Vec<Rat>> = sums
         .iter()
         .zip(units)
         .map(|(s, u)| scale_down(s, u.len()))
         .collect();
-    let passer_sum = sum(passers.iter(), d);
     let passer_mean = (!passers.is_empty()).then(|| scale_down(&passer_sum, passers.len()));
     let want_independent = units.len() <= d + 1;
 

@@ -24,7 +24,7 @@
 //! each apex to its group's weighted mean target).
 
 use crate::arith::Rat;
-use crate::cones::{sequential_cones, Cone, ConeFailure, PointRef};
+use crate::cones::{sequential_cones_with_sums, Cone, ConeFailure, PointRef};
 use crate::data::{ClassStats, Dataset};
 use crate::lsq::Moments;
 use crate::matrix::Matrix;
@@ -167,7 +167,17 @@ pub fn build_with(
         .iter()
         .flat_map(|&c| data.classes[c].inputs.iter().cloned())
         .collect();
-    let cones = sequential_cones(&unit_points, &passers).map_err(|failure| {
+    // The coordinate sums of the units and passers, from the class statistics.
+    let class_sum = |cs: &[usize]| {
+        let mut s = vec![Rat::zero(); q];
+        for &c in cs {
+            s.iter_mut().zip(&stats[c].sum).for_each(|(a, b)| *a += b);
+        }
+        s
+    };
+    let sums = plan.units.iter().map(|u| class_sum(u)).collect();
+    let cones = sequential_cones_with_sums(&unit_points, &passers, sums, class_sum(&plan.passing));
+    let cones = cones.map_err(|failure| {
         let any_order = failure.witnesses.iter().all(|(u, w)| {
             let refs = failure.pass_set(&unit_points, &passers, *u);
             w.mu.iter()
