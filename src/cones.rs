@@ -206,14 +206,15 @@ pub fn sequential_cones(
     units: &[Vec<Vec<Rat>>],
     passers: &[Vec<Rat>],
 ) -> Result<Vec<Cone>, ConeFailure> {
-    let d = units
-        .iter()
-        .flatten()
-        .chain(passers.iter())
-        .next()
-        .map_or(0, |p| p.len());
+    let d = dimension(units, passers);
     let sums: Vec<Vec<Rat>> = units.iter().map(|u| sum(u.iter(), d)).collect();
     sequential_cones_with_sums(units, passers, sums, sum(passers.iter(), d))
+}
+
+/// The length of the first point (`0` without points).
+fn dimension(units: &[Vec<Vec<Rat>>], passers: &[Vec<Rat>]) -> usize {
+    let mut points = units.iter().flatten().chain(passers.iter());
+    points.next().map_or(0, |p| p.len())
 }
 
 /// [`sequential_cones`] with the coordinate sums of every unit and of the passers given
@@ -224,12 +225,7 @@ pub fn sequential_cones_with_sums(
     sums: Vec<Vec<Rat>>,
     passer_sum: Vec<Rat>,
 ) -> Result<Vec<Cone>, ConeFailure> {
-    let d = units
-        .iter()
-        .flatten()
-        .chain(passers.iter())
-        .next()
-        .map_or(0, |p| p.len());
+    let d = dimension(units, passers);
     assert!(
         units.is_empty() || d > 0,
         "sequential_cones: points must have at least one coordinate"
