@@ -23,8 +23,10 @@
 //!    target, the largest weight bit size;
 //!    Two exact shortcuts of the same pass: while every earlier pre-activation is `> 0`,
 //!    `z^ℓ = P_ℓ x + c_ℓ` with the prefix maps `P_ℓ = W_ℓ P_{ℓ−1}`, `c_ℓ = W_ℓ c_{ℓ−1} + b_ℓ`
-//!    (small for constructed networks, whose `W_ℓ` are large); once `h^ℓ = 0` the rest of
-//!    the pass is a constant, computed once per layer;
+//!    (small for constructed networks, whose `W_ℓ` are large), applied in integers as
+//!    `(d_m P_m)·(dx x) / (d_m dx)` (`d_m`, `dx`: lcms of the denominators of the row and
+//!    of the input); once `h^ℓ = 0` the rest of the pass is a constant, computed once per
+//!    layer;
 //! 5. gradient (MATH §2), only at margin `> 0`: `δ^{L+1} = f − y`,
 //!    `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`, `∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂b_ℓ = Σ δ^ℓ`, times `1/N`
 //!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero. The sums are taken per
@@ -44,15 +46,22 @@
 //!    backpropagating `e_o`). Inside one pattern group `∂f(x)/∂θ` is affine in `x` (the
 //!    `δ^ℓ` depend only on the pattern and `θ`, and `h^{ℓ−1}` is affine in `x`), so the rows
 //!    of a maximal affinely independent subset of each group's inputs (greedy, data order)
-//!    span the group's rows (identical rows are inserted once: same rank). Kernel
-//!    `K − rank J` iff `C = 0` (the Hessian is then `JᵀJ/N`).
+//!    span the group's rows (identical rows are inserted once: same rank). The rank
+//!    modulo `2⁶¹ − 1` is tried first: it is at most the rank, which is at most the number
+//!    of rows, so when it equals the number of rows that is the rank; otherwise exact
+//!    elimination decides. Kernel `K − rank J` iff `C = 0` (the Hessian is then `JᵀJ/N`).
 //!    An output-layer flat line `θ + t d` (3 distinct nonzero samples recorded): only the
 //!    output layer moves, so the hidden activations are fixed and every output moves by
 //!    `t δf(x)`, `δf = ΔW_{L+1} h^L(x) + Δb_{L+1}`; `C(θ + t d) = C(θ) + 2t⟨r, δf⟩/… +
 //!    t² Σ|δf|²/…` is constant iff `δf(x) = 0` on every point, which is checked;
 //! 9. descent (MATH §7a): `d = −∇C` (`"gradient"`) or its first-layer bias block `−∂C/∂b_1`,
 //!    zero elsewhere (`"first-layer-bias"`); `t > 0`, exact cost and margin of `θ + t d`,
-//!    with `C(θ + t d) < C(θ)` and margin `> 0`;
+//!    with `C(θ + t d) < C(θ)` and margin `> 0`. When `d` moves biases only (also the
+//!    pass-through-shift samples of item 8), a point whose pattern stays has
+//!    `z' = z + Δz` with `Δz` one vector per pattern group; every pattern stays iff per
+//!    group, layer and neuron `min z + Δz > 0` (on) or `max z + Δz < 0` (off), and then
+//!    the margin and `SSE' = SSE + Σ_g (2 Δf·Σ_g r + n_g |Δf|²)` follow from the groups
+//!    (`Σ_g r` from item 5's `E`); otherwise the moved network is evaluated point by point;
 //! 10. configuration (MATH §3–§5, claim C4): family rules, identifier, cones on layers
 //!     `1..u` with cumulative `W^{(ℓ)} = 𝟙nᵀ + κI` (`κ > 0`, `κ + n·𝟙 ≠ 0`), `n·a = β`,
 //!     `W^{(ℓ)}a + b^{(ℓ)} = 0`, the cone's classes strictly collapsed (`z^ℓ < 0`) and every
@@ -61,7 +70,9 @@
 //!     recipe value `⌊max |coordinate of an apex or passing input|⌋ + 1` (so it is pinned even
 //!     without idle layers); every input of a cone's classes curated to its apex:
 //!     `h^L(x) = W^{(L)} a + b^{(L)}`; the output layer is the basic least-squares fit on
-//!     the curated points `τ` (apex or passing input): `Σ τ̃ (f − y)ᵀ = 0`, and column `j`
+//!     the curated points `τ` (apex or passing input): `Σ τ̃ (f − y)ᵀ = 0` (per pattern
+//!     group from its `E`: `Eᵀ` for passing points, `ã (E e_{Q+1})ᵀ` for a cone's points;
+//!     point by point if a group mixes them or the margin is `0`), and column `j`
 //!     of `[A | c] = [W_{L+1}W^{(L)} | W_{L+1}b^{(L)} + b_{L+1}]` is zero for every non-pivot
 //!     column `j` of `Σ τ̃τ̃ᵀ` — together they determine the output layer;
 //! 11. float cross-check (MATH §9, non-normative): recomputed in `f64` in the producer's
