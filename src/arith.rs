@@ -409,6 +409,9 @@ impl Rat {
     /// assert_eq!(r("5/14").mod_prime(7), None);
     /// ```
     pub fn mod_prime(&self, m: u64) -> Option<u64> {
+        if self.is_zero() {
+            return Some(0);
+        }
         let modulus = Natural::from(m);
         let residue = |x: &Natural| u64::try_from(&(x % &modulus)).expect("below m");
         let (n, d) = (
@@ -423,7 +426,12 @@ impl Rat {
         } else {
             n
         };
-        Some(mul_mod(n, inv_mod(d, m), m))
+        // An integer needs no inverse (`inv_mod` costs a modular exponentiation).
+        Some(if d == 1 {
+            n
+        } else {
+            mul_mod(n, inv_mod(d, m), m)
+        })
     }
     /// The positive denominator `q` of `p/q`.
     pub fn denom(&self) -> Int {
