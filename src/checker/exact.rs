@@ -726,9 +726,7 @@ fn rank_mod<N: Num>(rows: &[Vec<N>], m: u64) -> Option<usize> {
 }
 
 /// Per pattern group: the smallest and largest `z^ℓ_m` over its points (hidden layers).
-struct Spread<N> {
-    range: Vec<Vec<(N, N)>>,
-}
+type Spread<N> = Vec<Vec<(N, N)>>;
 
 /// Everything the claim checks need.
 struct Ctx<'a, N> {
@@ -777,7 +775,7 @@ impl<N: Num> Ctx<'_, N> {
                         }
                     }
                     debug_assert_eq!(range.len(), nl - 1);
-                    Spread { range }
+                    range
                 })
                 .collect()
         })
@@ -808,7 +806,7 @@ impl<N: Num> Ctx<'_, N> {
         for (((mom, rep), sp), e) in groups {
             let z = &self.ev.traces[*rep].z;
             let mut dz = db[0].clone();
-            for (l, rl) in sp.range.iter().enumerate() {
+            for (l, rl) in sp.iter().enumerate() {
                 let mut dh = Vec::with_capacity(dz.len());
                 for ((lohi, d), zm) in rl.iter().zip(&dz).zip(&z[l]) {
                     let on = zm.sign() > 0;

@@ -410,6 +410,8 @@ struct Kernel<'a, N> {
     /// Shortcut mode: the output `f` once `h^k = 0`, in lowest terms (copied, not reduced
     /// again per point).
     off_f: Vec<Vec<Rat>>,
+    /// `off_f` rounded to `f64` (for `round`).
+    off_f64: Vec<Vec<f64>>,
     /// Round the outputs to `f64` ([`Int::ratio_to_f64`]) into `Part::rounded` instead of
     /// keeping them exact in `Part::outputs`.
     round: bool,
@@ -456,6 +458,7 @@ impl<'a, N: Num> Kernel<'a, N> {
             x: N::inputs(sd)?,
             off: None,
             off_f: Vec::new(),
+            off_f64: Vec::new(),
             round: false,
         })
     }
@@ -648,7 +651,7 @@ fn run_chunk<N: Num>(
         }
         match (off_at, k.round) {
             (Some(r), false) => part.outputs.push(k.off_f[r].clone()),
-            (Some(r), true) => part.rounded.extend(k.off_f[r].iter().map(Rat::to_f64)),
+            (Some(r), true) => part.rounded.extend_from_slice(&k.off_f64[r]),
             (None, false) => part.outputs.push(
                 f.iter()
                     .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
@@ -777,12 +780,12 @@ impl<'a> ExactData<'a> {
         norm: Normalisation,
     ) -> (Evaluation<Rat>, Option<shortcut::Spread>, Vec<f64>) {
         let mut r = self.run(net, norm, true);
-        if !r.rounded.is_empty() || r.eval.outputs.is_empty() {
-            return (r.eval, r.spread, r.rounded);
+        // Paths without the rounding kernel keep exact outputs: round them here.
+        if r.rounded.is_empty() {
+            let out = std::mem::take(&mut r.eval.outputs);
+            r.rounded = out.iter().flatten().map(Rat::to_f64).collect();
         }
-        let out = std::mem::take(&mut r.eval.outputs);
-        let rounded = out.iter().flatten().map(Rat::to_f64).collect();
-        (r.eval, r.spread, rounded)
+        (r.eval, r.spread, r.rounded)
     }
     fn run(&self, net: &Network, norm: Normalisation, round: bool) -> Run {
         let plain = |eval| Run {
@@ -1030,6 +1033,8 @@ fn run_kernels(
                     .collect()
             })
             .collect(),
+        // Filled in by `shortcut::evaluate`, which holds the switched-off constants.
+        off_min: Vec::new(),
         on_rsum: on_rsum.iter().map(|v| rat(v, &den.r)).collect(),
         on_count,
     });

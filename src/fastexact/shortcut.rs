@@ -123,8 +123,12 @@ pub(super) fn evaluate(
     };
     let wref: Vec<&[Int]> = w.iter().map(|v| &v[..]).collect();
     let off_f: Vec<Vec<Rat>> = off.iter().map(|o| o[o.len() - 1].clone()).collect();
+    let off_f64: Vec<Vec<f64>> = (off_f.iter())
+        .map(|f| f.iter().map(Rat::to_f64).collect())
+        .collect();
     let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, &den).and_then(|mut k| {
         k.off_f = off_f.clone();
+        k.off_f64 = off_f64.clone();
         k.round = round;
         k.off = Some(
             (off_num.iter())
@@ -136,12 +140,18 @@ pub(super) fn evaluate(
     let mut big = Kernel::<Int>::from_parts(q, &wref, &bh, sd, &den).expect("Int never overflows");
     big.off = Some(off_num);
     big.off_f = off_f;
+    big.off_f64 = off_f64;
     big.round = round;
     let mut run = match run_kernels(&den, small, &big, sd, norm, full) {
         Ok(r) => r,
         Err(Stop::Mixed) => return None,
         Err(Stop::Overflow) => unreachable!("Int never overflows"),
     };
+    if let Some(s) = run.spread.as_mut() {
+        s.off_min = (off.iter())
+            .map(|o| o[..o.len() - 1].iter().flatten().map(Rat::abs).min())
+            .collect();
+    }
     let e = &mut run.eval;
     let zero_seen = e.margin.as_ref().is_some_and(|m| m.0.is_zero());
     if full && !zero_seen {
@@ -160,6 +170,9 @@ pub(super) fn evaluate(
 pub struct Spread {
     /// See above (`None`: no such point).
     pub range: Vec<Vec<(Option<Rat>, Option<Rat>)>>,
+    /// Per hidden layer `k`: the least `|z|` of the later hidden layers once `h^k = 0` (the
+    /// switched-off constants; `None` when no hidden layer follows).
+    pub off_min: Vec<Option<Rat>>,
     /// `Σ (f − y)` over the points never switched off.
     pub on_rsum: Vec<Rat>,
     /// Their number.
@@ -185,7 +198,6 @@ impl Spread {
         norm: Normalisation,
         n: usize,
     ) -> Option<(Rat, Rat)> {
-        let (q, nl) = (net.width(), net.layers.len());
         let mut delta = db.to_vec();
         let mut margin: Option<Rat> = None;
         let mut keep = |v: Rat| {
@@ -208,13 +220,8 @@ impl Spread {
             }
             // Points switched off here: the rest of their pass, from h^ℓ = 0.
             if row.iter().any(|(_, hi)| hi.is_some()) {
-                let mut h = vec![Rat::zero(); q];
-                for layer in &net.layers[l + 1..nl - 1] {
-                    let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
-                        .map(|(a, b)| a + b)
-                        .collect();
-                    z.iter().for_each(|v| keep(v.abs()));
-                    h = z.iter().map(Rat::relu).collect();
+                if let Some(m) = &self.off_min[l] {
+                    keep(m.clone());
                 }
             }
             delta = net.layers[l + 1].w.mul_vec(&delta);
