@@ -163,7 +163,8 @@ impl Rat {
     }
     /// `Σ a_i b_i`, reduced once: the running sum is a numerator over the lcm of the
     /// denominators seen so far (only denominators meet a gcd per term, never the growing
-    /// numerator).
+    /// numerator). When every entry is an integer of magnitude below `2⁶³` (the checker's
+    /// scaled rows and inputs), the sum is taken in `i128` with overflow checks instead.
     ///
     /// ```
     /// use dlgeom_cert::arith::Rat;
@@ -173,6 +174,18 @@ impl Rat {
     /// assert_eq!(Rat::dot(&a, &b).canonical(), "31/40"); // 3/8 − 3/5 + 1
     /// ```
     pub fn dot(a: &[Rat], b: &[Rat]) -> Rat {
+        // Integers below 2⁶³ in magnitude (scaled inputs and rows): an `i128` sum, checked.
+        let small = || -> Option<i128> {
+            let mut s = 0i128;
+            for (x, y) in a.iter().zip(b) {
+                let (x, y) = (i64::try_from(&x.0).ok()?, i64::try_from(&y.0).ok()?);
+                s = s.checked_add(x as i128 * y as i128)?;
+            }
+            Some(s)
+        };
+        if let Some(s) = small() {
+            return Rat::from_int(&Int::from_i128(s));
+        }
         let mut terms = a
             .iter()
             .zip(b)

@@ -156,10 +156,11 @@ pub fn verify(args: &VerifyArgs) -> Output {
     let mut rejected = Vec::new();
     if !args.no_self_check {
         use rayon::prelude::*;
+        let checker = checker::Checker::new(&data, Backend::Malachite);
         rejected = (result.entries.par_iter())
             .filter_map(|e| match &e.outcome {
                 Outcome::Built(b) => {
-                    let rep = checker::check(&b.certificate, &data, Backend::Malachite);
+                    let rep = checker.check(&b.certificate);
                     let why = || format!("{}: {}", e.plan.id(), first_failure(&rep));
                     (!rep.accepted()).then(why)
                 }
@@ -476,9 +477,8 @@ pub fn reproduce(root: &Path, update: bool, backend: Backend, quiet: bool) -> Ou
         let mut accepted = 0;
         let reports: Vec<checker::Report> = {
             use rayon::prelude::*;
-            (certs.par_iter())
-                .map(|c| checker::check(c, &data, backend))
-                .collect()
+            let checker = checker::Checker::new(&data, backend);
+            (certs.par_iter()).map(|c| checker.check(c)).collect()
         };
         for (c, rep) in certs.iter().zip(reports) {
             if rep.accepted() {

@@ -628,3 +628,37 @@ fn timing_80x80() {
         println!("  check A·A⁻¹ = I with Matrix::mul: {:?}", t.elapsed());
     }
 }
+
+// ---------------------------------------------------------------- Rat::dot
+
+/// An integer near the ends of the `i64` range or small, or a fraction (which forces the
+/// general path).
+fn dot_entry() -> impl Strategy<Value = Rat> {
+    prop_oneof![
+        any::<i64>().prop_map(Rat::from_i64),
+        (-5i64..=5).prop_map(Rat::from_i64),
+        prop_oneof![Just(i64::MAX), Just(i64::MIN), Just(i64::MIN + 1)].prop_map(Rat::from_i64),
+        ((-9i64..=9), (1i64..=9)).prop_map(|(n, d)| Rat::from_frac(n, d).unwrap()),
+    ]
+}
+
+proptest! {
+    /// `Rat::dot` (with its `i128` path for integers) equals the term-by-term sum in
+    /// `BigRational`, including sums that overflow `i128`.
+    #[test]
+    fn dot_equals_the_reference_sum(
+        pairs in prop::collection::vec((dot_entry(), dot_entry()), 0..12),
+    ) {
+        let (a, b): (Vec<Rat>, Vec<Rat>) = pairs.into_iter().unzip();
+        let want = a.iter().zip(&b).fold(Q::zero(), |s, (x, y)| s + to_q(x) * to_q(y));
+        prop_assert_eq!(to_q(&Rat::dot(&a, &b)), want);
+    }
+}
+
+/// The `i128` accumulator overflows here (four products of about `2¹²⁶`); the sum is still exact.
+#[test]
+fn dot_beyond_i128() {
+    let a = vec![Rat::from_i64(i64::MIN); 4];
+    let want = Q::from_integer((i64::MIN as i128).pow(2).into()) * Q::from_integer(4.into());
+    assert_eq!(to_q(&Rat::dot(&a, &a)), want);
+}

@@ -35,7 +35,7 @@ mod common;
 use common::*;
 
 use dlgeom_cert::arith::{Int, Rat};
-use dlgeom_cert::checker::{check_json, Backend, Report};
+use dlgeom_cert::checker::{check_json, Backend, Checker, Report};
 use dlgeom_cert::data::{DataLimits, Dataset};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -630,12 +630,20 @@ fn accepted(r: &Result<Report, String>) -> bool {
 #[test]
 fn archived_certificates_are_accepted_by_both_backends() {
     let a = archive();
+    // One shared checker per example and backend: nothing leaks from one certificate to the
+    // next (every report equals a fresh checker's).
+    let shared: Vec<[Checker; 2]> = (a.examples.iter())
+        .map(|e| BACKENDS.map(|b| Checker::new(&e.data, b)))
+        .collect();
     for c in &a.certs {
         let data = &a.examples[c.example].data;
         let compact = serde_json::to_string(&c.root).expect("json");
         let [m, n] = both(&c.text, data);
         assert!(accepted(&m), "{} rejected (malachite): {m:?}", c.name);
         assert_eq!(m, n, "{}: backends disagree", c.name);
+        for (ch, fresh) in shared[c.example].iter().zip([&m, &n]) {
+            assert_eq!(&ch.check_json(&c.text), fresh, "{}: shared checker", c.name);
+        }
         // The compact re-serialisation (as the sweep writes mutated certificates) too.
         let r = check_json(&compact, data, Backend::Malachite);
         assert_eq!(r, m, "{}: compact text checked differently", c.name);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A/B timing of two builds on the same data, back to back (one run each).
 # OLD_BENCH / OLD_CERT: the older build's dlgeom-bench and dlgeom-cert binaries (copy them
-# out of target/release before rebuilding).
+# out of target/release before rebuilding). SELF=1 also times `verify` with its self-check.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=$ROOT/target/bench
 NEWB=$ROOT/target/release/dlgeom-bench
@@ -19,6 +19,11 @@ for D in ${SIZES:-q4-n1000 q4-n10000 q8-n1000}; do
     echo "$D $which verify-noself $(echo "$e - $s" | bc) rc=$rc"
     s=$(date +%s.%N); timeout 900 $C check /tmp/ab-out --data $W/data-$D.json --quiet >/dev/null 2>&1; rc=$?; e=$(date +%s.%N)
     echo "$D $which check $(echo "$e - $s" | bc) rc=$rc"
+    if [ -n "${SELF:-}" ]; then
+      rm -rf /tmp/ab-self
+      s=$(date +%s.%N); timeout 900 $C verify $W/data-$D.json --out /tmp/ab-self --quiet >/dev/null 2>&1; rc=$?; e=$(date +%s.%N)
+      echo "$D $which verify-self-checked $(echo "$e - $s" | bc) rc=$rc"
+    fi
   done
 done
 echo "end $(date -u) load $(cat /proc/loadavg)"

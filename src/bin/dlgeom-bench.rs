@@ -18,7 +18,7 @@
 //!   partial-curation and grouped plan (all plans of
 //!   [`all_plans`] except shallow and global), in parallel as `verify` does.
 //! - `verify`: [`verify::run`], all families (no files written, no self-check).
-//! - `check`: [`checker::check`] (malachite backend) of every certificate of one
+//! - `check`: [`checker::Checker::check`] (malachite backend) of every certificate of one
 //!   [`verify::run`] (the run itself is untimed).
 //!
 //! Output line: `{"mode":..,"q":..,"n":..,"layers":..,"runs":..,"median_s":..,"min_s":..,
@@ -267,10 +267,8 @@ fn real_main() -> Result<(), String> {
                 .collect();
             let mut accepted = 0;
             let times = time_runs(k, budget, || {
-                accepted = certs
-                    .iter()
-                    .filter(|c| checker::check(c, &data, Backend::Malachite).accepted())
-                    .count();
+                let checker = checker::Checker::new(&data, Backend::Malachite);
+                accepted = certs.iter().filter(|c| checker.check(c).accepted()).count();
             });
             emit(
                 line("check", &data, layers, &times),

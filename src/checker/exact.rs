@@ -54,6 +54,54 @@ struct Trace<N> {
     h: Mat<N>,
     z: Mat<N>,
     f: Vec<N>,
+    /// `Some(ℓ)` (0-based) when hidden layer `ℓ + 1` is all `≤ 0` and the rest of the pass
+    /// is the constant `Shortcuts::off[ℓ]` (the same for every such input).
+    off: Option<usize>,
+}
+
+/// The data in the checker's own form, built once for every certificate checked against it
+/// ([`super::Checker`]): the points (or why the data cannot be read), each class's moments
+/// (a pattern group made of whole classes sums them, item 6), and the inputs and targets
+/// rounded to `f64` for the float block (item 11).
+pub(super) struct Prepared<N> {
+    pts: Result<Vec<Point<N>>, String>,
+    classes: Vec<Moments<N>>,
+    /// Per class, per point: the input rounded to `f64`.
+    xf: Vec<Mat<f64>>,
+    /// Per class: the target rounded to `f64`.
+    yf: Mat<f64>,
+}
+
+impl<N: Num> Prepared<N> {
+    pub(super) fn new(data: &Dataset) -> Prepared<N> {
+        let pts = points::<N>(data);
+        let classes = pts
+            .as_ref()
+            .map_or_else(|_| Vec::new(), |p| class_moments(p));
+        let f64s = |v: &[crate::arith::Rat]| v.iter().map(|r| r.to_f64()).collect();
+        let xf = (data.classes.iter())
+            .map(|c| c.inputs.iter().map(|x| f64s(x)).collect())
+            .collect();
+        let yf = data.classes.iter().map(|c| f64s(&c.target)).collect();
+        Prepared {
+            pts,
+            classes,
+            xf,
+            yf,
+        }
+    }
+}
+
+/// The moments of each class (points in class order, classes `0, 1, …`).
+fn class_moments<N: Num>(pts: &[Point<N>]) -> Vec<Moments<N>> {
+    let q = pts.first().map_or(0, |p| p.x.len());
+    let classes = pts.iter().map(|p| p.class + 1).max().unwrap_or(0);
+    (0..classes)
+        .map(|j| {
+            let of: Vec<&Point<N>> = pts.iter().filter(|p| p.class == j).collect();
+            Moments::of(q, &of)
+        })
+        .collect()
 }
 
 /// See [`Net::shortcuts`].
@@ -64,6 +112,11 @@ struct Shortcuts<N> {
     ps: Vec<Mat<N>>,
     d: Mat<N>,
 }
+
+/// [`Net::forward`]'s prefix maps for the inputs whose denominators have one lcm `dx`: per
+/// layer and neuron `(a d_m P_m, k, E)` with `E = lcm(d_m dx, den c_m)`, `a = E / (d_m dx)`
+/// and `k = c_m E` (integers), so that `z_m = (a d_m P_m · xs + k) / E`.
+type Scaled<N> = Vec<Vec<(Vec<N>, N, N)>>;
 
 /// Points grouped by full activation pattern: the group's moments and its first point.
 type Groups<N> = BTreeMap<String, (Moments<N>, usize)>;
@@ -212,6 +265,22 @@ impl<N: Num> Net<N> {
             .collect();
         Shortcuts { c, off, ps, d }
     }
+    /// [`Scaled`] for inputs with denominator lcm `dx`.
+    fn scaled(s: &Shortcuts<N>, dx: &N) -> Scaled<N> {
+        (s.ps.iter().zip(&s.d).zip(&s.c))
+            .map(|((pl, dl), cl)| {
+                (pl.iter().zip(dl).zip(cl))
+                    .map(|((row, dm), cm)| {
+                        let den = dm.mul(dx);
+                        let inv = N::one().div(&den).unwrap_or_else(N::zero);
+                        let e = N::denom_lcm(&[inv, cm.clone()]);
+                        let a = e.div(&den).unwrap_or_else(N::zero);
+                        (row.iter().map(|v| v.mul(&a)).collect(), cm.mul(&e), e)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
     /// The forward pass `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ`, `h^ℓ = max(z^ℓ, 0)`, with two exact
     /// shortcuts: while every earlier pre-activation is `> 0`, `h^{ℓ−1} = z^{ℓ−1}`, so by
     /// induction `z^ℓ = p[ℓ−1] x + c[ℓ−1]` (for constructed networks `p` is the small
@@ -223,16 +292,18 @@ impl<N: Num> Net<N> {
     ///
     /// The prefix map is applied in integers: `(p x)_m = (ps_m · xs) / (d_m dx)` with the
     /// scaled rows `ps_m = d_m p_m` and input `xs = dx x` (an identity for any nonzero
-    /// `d_m`, `dx`; with the lcms of the denominators every product is an integer).
+    /// `d_m`, `dx`; with the lcms of the denominators every product is an integer); with
+    /// `sc` ([`Scaled`] for this input's `dx`) as `(a ps_m · xs + k) / E`, one reduction.
     fn forward(
         &self,
         pt: &Point<N>,
         s: &Shortcuts<N>,
+        sc: Option<&Scaled<N>>,
         base: Option<(&Trace<N>, &Mat<N>)>,
     ) -> Trace<N> {
         let x = &pt.x;
         let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
-        let (mut on, mut base_on) = (true, base.is_some());
+        let (mut on, mut base_on, mut switched) = (true, base.is_some(), None);
         for l in 0..self.w.len() {
             let v = match (on, base) {
                 (true, Some((bt, dc))) if base_on => {
@@ -240,12 +311,20 @@ impl<N: Num> Net<N> {
                     base_on = zb.iter().all(|t| t.sign() > 0);
                     zb.iter().zip(&dc[l]).map(|(a, d)| a.add(d)).collect()
                 }
-                (true, _) => (s.ps[l].iter().zip(&s.d[l]).zip(&s.c[l]))
-                    .map(|((row, dm), cm)| {
-                        let den = dm.mul(&pt.dx);
-                        dot(row, &pt.xs).div(&den).unwrap_or_else(N::zero).add(cm)
-                    })
-                    .collect(),
+                (true, _) => match sc {
+                    Some(sc) => (sc[l].iter())
+                        .map(|(row, k, e)| {
+                            let num = dot(row, &pt.xs).add(k);
+                            num.div(e).unwrap_or_else(N::zero)
+                        })
+                        .collect(),
+                    None => (s.ps[l].iter().zip(&s.d[l]).zip(&s.c[l]))
+                        .map(|((row, dm), cm)| {
+                            let den = dm.mul(&pt.dx);
+                            dot(row, &pt.xs).div(&den).unwrap_or_else(N::zero).add(cm)
+                        })
+                        .collect(),
+                },
                 (false, _) => affine(&self.w[l], &h[l], &self.b[l]),
             };
             on &= v.iter().all(|t| t.sign() > 0);
@@ -257,12 +336,18 @@ impl<N: Num> Net<N> {
                     h.push(relu(v));
                     z.push(v.clone());
                 }
+                switched = Some(l);
                 break;
             }
         }
         h.pop();
         let f = z.pop().unwrap_or_default();
-        Trace { h, z, f }
+        Trace {
+            h,
+            z,
+            f,
+            off: switched,
+        }
     }
     /// Adds `δ^ℓ (h^{ℓ−1})ᵀ` and `δ^ℓ` for every layer, from `δ^{L+1} = r`, into `g`.
     fn backward(&self, t: &Trace<N>, r: Vec<N>, g: &mut [N]) {
@@ -340,15 +425,18 @@ impl<N: Num> Net<N> {
         }
         (g, sums)
     }
-    /// Cost, margin, traces and (if `want_grad`) groups and gradient on `pts`; `base`: the
-    /// evaluation of a network with the same weights `W_ℓ` (see [`Net::forward`]).
+    /// Cost, margin, traces and (if `grad` is given) groups and gradient on `pts`; `grad`:
+    /// the moments of each class of `pts` ([`class_moments`], or empty), summed for a group
+    /// made of whole classes ([`whole_classes`]); `base`: the evaluation of a network with the
+    /// same weights `W_ℓ` (see [`Net::forward`]).
     fn evaluate(
         &self,
         pts: &[Point<N>],
         half: bool,
-        want_grad: bool,
+        grad: Option<&[Moments<N>]>,
         base: Option<(&Net<N>, &Eval<N>)>,
     ) -> Eval<N> {
+        let want_grad = grad.is_some();
         let (mut res, mut best, mut traces) = (Vec::new(), None, Vec::new());
         let s = self.shortcuts();
         let dc: Option<Mat<N>> = base.filter(|(bn, _)| bn.w == self.w).map(|(bn, _)| {
@@ -358,11 +446,20 @@ impl<N: Num> Net<N> {
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
                 .collect()
         });
+        // [`Scaled`] per distinct `dx` (at most `SCALED` of them; any other input takes the
+        // general formula).
+        const SCALED: usize = 32;
+        let mut scaled: Vec<(N, Scaled<N>)> = Vec::new();
         for (i, p) in pts.iter().enumerate() {
             let b = base
                 .zip(dc.as_ref())
                 .map(|((_, be), dc)| (&be.traces[i], dc));
-            let t = self.forward(p, &s, b);
+            let mut k = scaled.iter().position(|(dx, _)| *dx == p.dx);
+            if k.is_none() && scaled.len() < SCALED {
+                scaled.push((p.dx.clone(), Net::scaled(&s, &p.dx)));
+                k = Some(scaled.len() - 1);
+            }
+            let t = self.forward(p, &s, k.map(|k| &scaled[k].1), b);
             res.extend(t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)));
             for (l, z) in t.z.iter().enumerate() {
                 for (m, v) in z.iter().enumerate() {
@@ -386,8 +483,11 @@ impl<N: Num> Net<N> {
         let mut members = Vec::new();
         let groups: Groups<N> = (by_pattern.into_iter())
             .map(|(pat, idx)| {
-                let ps: Vec<&Point<N>> = idx.iter().map(|&i| &pts[i]).collect();
-                let g = (pat, (Moments::of(self.q, &ps), idx[0]));
+                let mom = whole_classes(&idx, pts, grad.unwrap_or_default()).unwrap_or_else(|| {
+                    let ps: Vec<&Point<N>> = idx.iter().map(|&i| &pts[i]).collect();
+                    Moments::of(self.q, &ps)
+                });
+                let g = (pat, (mom, idx[0]));
                 members.push(idx);
                 g
             })
@@ -429,7 +529,31 @@ impl<N: Num> Echelon<N> {
     }
 }
 
+/// The moments of the points `idx` (distinct indices into `pts`) as the sum of their
+/// classes' moments (`classes[j]`: the moments of the points of class `j` in `pts`), when they
+/// are all the points of those classes; `None` otherwise. Exact: every moment is a sum over
+/// the points.
+fn whole_classes<N: Num>(
+    idx: &[usize],
+    pts: &[Point<N>],
+    classes: &[Moments<N>],
+) -> Option<Moments<N>> {
+    let mut count = vec![0usize; classes.len()];
+    for &i in idx {
+        *count.get_mut(pts[i].class)? += 1;
+    }
+    let mut sum: Option<Moments<N>> = None;
+    for (&c, m) in count.iter().zip(classes).filter(|(c, _)| **c > 0) {
+        if c != m.n {
+            return None;
+        }
+        sum = Some(sum.map_or_else(|| m.clone(), |s| s.plus(m)));
+    }
+    sum
+}
+
 /// Sufficient statistics of a group: `n`, `G = Σ x̃x̃ᵀ`, `R = Σ x̃yᵀ`, `T = Σ|y|²`, `Σy`.
+#[derive(Clone, Debug, PartialEq)]
 struct Moments<N> {
     n: usize,
     g: Mat<N>,
@@ -459,6 +583,18 @@ impl<N: Num> Moments<N> {
             r: xs.iter().map(|u| col(u, &ys)).collect(),
             t: ys.iter().fold(N::zero(), |s, u| s.add(&dot(u, u))),
             sy: col(&xs[q], &ys),
+        }
+    }
+    /// The moments of the union of two disjoint groups.
+    fn plus(&self, o: &Self) -> Self {
+        let add = |a: &[N], b: &[N]| a.iter().zip(b).map(|(x, y)| x.add(y)).collect();
+        let addm = |a: &Mat<N>, b: &Mat<N>| a.iter().zip(b).map(|(x, y)| add(x, y)).collect();
+        Moments {
+            n: self.n + o.n,
+            g: addm(&self.g, &o.g),
+            r: addm(&self.r, &o.r),
+            t: self.t.add(&o.t),
+            sy: add(&self.sy, &o.sy),
         }
     }
     /// The least-squares value: constant fit `T − |Σy|²/n`, or affine fit `T − tr(Rᵀ Z)`
@@ -510,7 +646,7 @@ fn pattern<N: Num>(t: &Trace<N>) -> String {
 }
 
 /// Run every check; stops early only when the data, normalisation or network cannot be read.
-pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
+pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset, prep: &Prepared<N>) -> Report {
     let mut rep = Report::default();
     rep.add("format", header(c));
     rep.add("data", binding(c, data));
@@ -519,7 +655,8 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         "1/N" => false,
         _ => return rep,
     };
-    let net = points::<N>(data).and_then(|p| Ok((p, network::<N>(&c.network, data.q)?)));
+    let net = (prep.pts.as_ref().map_err(Clone::clone))
+        .and_then(|p| Ok((&p[..], network::<N>(&c.network, data.q)?)));
     let (pts, net) = match net {
         Ok(x) => x,
         Err(e) => return rep.failed("network", e),
@@ -528,7 +665,7 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         "network",
         Ok(format!("L = {}, Q = {}", net.w.len() - 1, net.q)),
     );
-    let ev = net.evaluate(&pts, half, true, None);
+    let ev = net.evaluate(pts, half, Some(&prep.classes), None);
     let cl = &c.claims;
     let x = Ctx {
         net,
@@ -559,7 +696,14 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
     rep.add("claims.descent", x.descent(verdict));
     rep.add("configuration", x.configuration(&c.configuration));
     let f64s = |v: &Vec<N>| v.iter().map(N::to_f64).collect::<Vec<f64>>();
-    let exact_f: Vec<Vec<f64>> = x.ev.traces.iter().map(|t| f64s(&t.f)).collect();
+    // Every input switched off at the same layer has the same output: rounded once.
+    let mut off_f: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    let exact_f: Vec<Vec<f64>> = (x.ev.traces.iter())
+        .map(|t| match t.off {
+            Some(l) => off_f.entry(l).or_insert_with(|| f64s(&t.f)).clone(),
+            None => f64s(&t.f),
+        })
+        .collect();
     let w: Vec<Vec<Vec<f64>>> = x
         .net
         .w
@@ -567,7 +711,13 @@ pub(super) fn run<N: Num>(c: &Certificate, data: &Dataset) -> Report {
         .map(|w| w.iter().map(f64s).collect())
         .collect();
     let b: Vec<Vec<f64>> = x.net.b.iter().map(f64s).collect();
-    let fl = float::compare(&c.float_check, (&w, &b), data, half, &exact_f);
+    let fl = float::compare(
+        &c.float_check,
+        (&w, &b),
+        (&prep.xf, &prep.yf),
+        half,
+        &exact_f,
+    );
     rep.add("float_check", fl);
     rep
 }
@@ -653,7 +803,9 @@ fn network<N: Num>(nr: &NetworkRecord, q: usize) -> Result<Net<N>, String> {
 }
 
 /// `rank J` from a maximal affinely independent subset of each pattern group's inputs
-/// (greedy, in data order); `all` uses every point instead (for the unit test).
+/// (greedy, in data order), or its first input when a hidden layer of its pattern is all
+/// `≤ 0` (then `δ^ℓ = 0` up to that layer and every later `h` is a constant, so every row is
+/// the same for all its inputs); `all` uses every point instead (for the unit test).
 fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: bool) -> usize {
     let q = net.q;
     let mut groups: BTreeMap<String, (Echelon<N>, Vec<usize>)> = BTreeMap::new();
@@ -663,7 +815,9 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
             .or_insert((Echelon(vec![]), vec![]));
         let first = &pts[kept.first().map_or(i, |&f| f)].x;
         let diff = pts[i].x.iter().zip(first).map(|(a, b)| a.sub(b));
-        if all || kept.is_empty() || (kept.len() <= q && ech.insert(diff.collect())) {
+        // A switched-off layer makes the group's rows independent of x: one point suffices.
+        let affine = t.off.is_none() && kept.len() <= q;
+        if all || kept.is_empty() || (affine && ech.insert(diff.collect())) {
             kept.push(i);
         }
     }
@@ -731,7 +885,7 @@ type Spread<N> = Vec<Vec<(N, N)>>;
 /// Everything the claim checks need.
 struct Ctx<'a, N> {
     net: Net<N>,
-    pts: Vec<Point<N>>,
+    pts: &'a [Point<N>],
     ev: Eval<N>,
     half: bool,
     cl: &'a Claims,
@@ -748,7 +902,7 @@ impl<N: Num> Ctx<'_, N> {
         if let Some(r) = self.shifted(net) {
             return r;
         }
-        let e = net.evaluate(&self.pts, self.half, false, Some((&self.net, &self.ev)));
+        let e = net.evaluate(self.pts, self.half, None, Some((&self.net, &self.ev)));
         (e.cost, e.margin)
     }
     fn spread(&self) -> &[Spread<N>] {
@@ -853,7 +1007,8 @@ impl<N: Num> Ctx<'_, N> {
         same("claims.margin.value", &m.value, &ev.margin)?;
         let at = (m.class, m.point, m.layer, m.neuron);
         eq("claims.margin (class, point, layer, neuron)", at, ev.at)?;
-        let fit = ev.traces.iter().zip(&self.pts).all(|(t, p)| t.f == p.y);
+        // A sum of squares of rationals is 0 iff every term is: every f(x) = y.
+        let fit = ev.cost.is_zero();
         eq(
             "claims.outputs_equal_targets",
             cl.outputs_equal_targets,
@@ -945,7 +1100,7 @@ impl<N: Num> Ctx<'_, N> {
         let (k, p) = ((l + 1) * per, "claims.degeneracy");
         eq(&format!("{p}.parameters"), dg.parameters, k)?;
         eq(&format!("{p}.rescaling_dims"), dg.rescaling_dims, l * q)?;
-        let rank = jacobian_rank(&self.net, &self.pts, &self.ev.traces, false);
+        let rank = jacobian_rank(&self.net, self.pts, &self.ev.traces, false);
         eq(&format!("{p}.jacobian_rank"), dg.jacobian_rank, rank)?;
         let kernel = self.ev.cost.is_zero().then_some(k - rank);
         eq(
@@ -1033,7 +1188,7 @@ impl<N: Num> Ctx<'_, N> {
             // Every pattern unchanged (all-on at θ) means all-on at the sample.
             let still = self.shifted(&moved).map(|(c, _)| (true, c));
             let (on, cost) = still.unwrap_or_else(|| {
-                let e = moved.evaluate(&self.pts, self.half, false, Some((&self.net, &self.ev)));
+                let e = moved.evaluate(self.pts, self.half, None, Some((&self.net, &self.ev)));
                 (all_on(&e), e.cost)
             });
             if !on || cost != self.ev.cost {
@@ -1371,21 +1526,31 @@ mod tests {
     #[test]
     fn jacobian_rank_from_representatives() {
         let mut r = rationals(12345);
-        for (q, l, n) in [(1, 1, 5), (2, 1, 9), (2, 2, 12), (3, 2, 15)] {
-            for _ in 0..4 {
+        let mut off = 0;
+        for (q, l, n) in [(1, 1, 5), (2, 1, 9), (2, 2, 12), (3, 2, 15), (3, 3, 20)] {
+            for case in 0..8 {
                 let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
                 let w = (0..=l).map(|_| (0..q).map(|_| vec(q)).collect()).collect();
-                let b = (0..=l).map(|_| vec(q)).collect();
+                let mut b: Mat<Rat> = (0..=l).map(|_| vec(q)).collect();
+                // Shifted down, a hidden layer is all ≤ 0 on some inputs but not all.
+                if case >= 4 {
+                    let layer = case % l;
+                    b[layer] = b[layer].iter().map(|x| x - &Rat::from_i64(3)).collect();
+                }
                 let net = Net { q, w, b };
                 let pts: Vec<Point<Rat>> = (0..n)
                     .map(|idx| Point::new(0, idx, vec(q), vec(q)))
                     .collect();
                 let s = net.shortcuts();
-                let tr: Vec<_> = pts.iter().map(|p| net.forward(p, &s, None)).collect();
+                let tr: Vec<_> = (pts.iter())
+                    .map(|p| net.forward(p, &s, None, None))
+                    .collect();
+                off += tr.iter().any(|t| t.off.is_some()) as usize;
                 let fast = jacobian_rank(&net, &pts, &tr, false);
                 assert_eq!(fast, jacobian_rank(&net, &pts, &tr, true), "q {q} l {l}");
             }
         }
+        assert!(off >= 10, "{off} cases with a switched-off input");
     }
 
     /// The plain forward pass, layer by layer (the definition).
@@ -1409,16 +1574,18 @@ mod tests {
         }
         h.pop();
         let f = z.pop().unwrap_or_default();
-        Trace { h, z, f }
+        Trace { h, z, f, off: None }
     }
 
-    /// The shortcut forward pass (with and without a base evaluation) equals the plain one,
-    /// and the gradient from group moments equals per-point backpropagation, on random
-    /// networks whose layers are often shifted all-on or all-off (so every shortcut runs).
+    /// The shortcut forward pass (with and without a base evaluation, with and without
+    /// [`Scaled`]) equals the plain one, a group's moments summed from its classes equal its
+    /// points' moments, and the gradient from group moments equals per-point
+    /// backpropagation, on random networks whose layers are often shifted all-on or all-off
+    /// (so every shortcut runs).
     #[test]
     fn shortcuts_and_moment_gradient_match_the_definition() {
         let mut r = rationals(777);
-        let (mut shortcuts_used, mut off_used) = (0, 0);
+        let (mut shortcuts_used, mut off_used, mut whole) = (0, 0, 0);
         for (q, l, n) in [(1, 1, 6), (2, 1, 9), (2, 3, 12), (3, 2, 15), (3, 4, 20)] {
             for case in 0..24 {
                 let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
@@ -1434,13 +1601,22 @@ mod tests {
                 }
                 let net = Net { q, w, b };
                 let pts = random_points(n, q, &mut vec);
-                let ev = net.evaluate(&pts, true, true, None);
+                let classes = class_moments(&pts);
+                let ev = net.evaluate(&pts, true, Some(&classes), None);
+                for ((mom, _), idx) in ev.groups.values().zip(&ev.members) {
+                    let ps: Vec<&Point<Rat>> = idx.iter().map(|&i| &pts[i]).collect();
+                    assert_eq!(mom, &Moments::of(q, &ps), "group moments, q {q} l {l}");
+                    whole += whole_classes(idx, &pts, &classes).is_some() as usize;
+                }
+                let s = net.shortcuts();
                 for (t, p) in ev.traces.iter().zip(&pts) {
                     let plain = plain_forward(&net, &p.x);
                     assert!(
                         t.h == plain.h && t.z == plain.z && t.f == plain.f,
                         "q {q} l {l}"
                     );
+                    let general = net.forward(p, &s, None, None);
+                    assert!(general.z == plain.z && general.f == plain.f);
                     shortcuts_used += t.z.iter().all(|z| z.iter().all(|v| v.sign() > 0)) as usize;
                     off_used += t.z.iter().any(|z| z.iter().all(|v| v.sign() < 0)) as usize;
                 }
@@ -1463,7 +1639,7 @@ mod tests {
                     .iter()
                     .map(|x| x + &Rat::from_frac(1, 3).unwrap())
                     .collect();
-                let ev2 = moved.evaluate(&pts, true, false, Some((&net, &ev)));
+                let ev2 = moved.evaluate(&pts, true, None, Some((&net, &ev)));
                 for (t, p) in ev2.traces.iter().zip(&pts) {
                     let plain = plain_forward(&moved, &p.x);
                     assert!(
@@ -1474,8 +1650,8 @@ mod tests {
             }
         }
         assert!(
-            shortcuts_used > 50 && off_used > 50,
-            "{shortcuts_used} {off_used}"
+            shortcuts_used > 50 && off_used > 50 && whole > 20,
+            "{shortcuts_used} {off_used} {whole}"
         );
     }
 
@@ -1500,7 +1676,7 @@ mod tests {
                 }
                 let net = Net { q, w, b };
                 let pts = random_points(n, q, &mut vec);
-                let ev = net.evaluate(&pts, case % 3 == 0, true, None);
+                let ev = net.evaluate(&pts, case % 3 == 0, Some(&[]), None);
                 if ev.margin.sign() <= 0 {
                     continue;
                 }
@@ -1518,14 +1694,14 @@ mod tests {
                 let half = case % 3 == 0;
                 let x = Ctx {
                     net,
-                    pts,
+                    pts: &pts,
                     ev,
                     half,
                     cl: &claims,
                     spread: Default::default(),
                     pointwise: false,
                 };
-                let full = moved.evaluate(&x.pts, half, false, None);
+                let full = moved.evaluate(x.pts, half, None, None);
                 match x.shifted(&moved) {
                     Some((cost, margin)) => {
                         applied += 1;
@@ -1579,10 +1755,10 @@ mod tests {
                         net.b[l][0] = &net.b[l][0] + &Rat::from_i64(1);
                     }
                     let pts = points::<Rat>(&data).unwrap();
-                    let ev = net.evaluate(&pts, true, true, None);
+                    let ev = net.evaluate(&pts, true, Some(&[]), None);
                     let mut x = Ctx {
                         net,
-                        pts,
+                        pts: &pts,
                         ev,
                         half: true,
                         cl: &c.claims,

@@ -17,7 +17,6 @@
 //! - `max_abs_output_error` folds `max(|to_f64(exact f_o) − f_o|)` from `0.0`.
 
 use crate::cert::FloatRecord;
-use crate::data::Dataset;
 
 fn sign(x: f64) -> i32 {
     if x > 0.0 {
@@ -40,26 +39,26 @@ fn same(path: &str, claimed: Option<f64>, re: Option<f64>) -> Result<(), String>
 }
 
 /// Recompute the float block and compare it bit for bit with the certificate's.
-/// `w`, `b`: the rounded weights (layer, row, column); `exact_f`: the exact outputs, rounded.
+/// `w`, `b`: the rounded weights (layer, row, column); `xs`, `ys`: per class its inputs and
+/// its target, rounded; `exact_f`: the exact outputs, rounded.
 pub(super) fn compare(
     rec: &FloatRecord,
     (w, b): (&[Vec<Vec<f64>>], &[Vec<f64>]),
-    data: &Dataset,
+    (xs, ys): (&[Vec<Vec<f64>>], &[Vec<f64>]),
     half: bool,
     exact_f: &[Vec<f64>],
 ) -> Result<String, String> {
-    let (q, nl) = (data.q, w.len());
-    let n = data.n();
+    let (q, nl) = (ys.len(), w.len());
+    let n: usize = xs.iter().map(Vec::len).sum();
     let mut sse = 0.0f64;
     let mut margin: Option<f64> = None;
     let mut zero_seen = false;
     let mut grad: Vec<Vec<f64>> = vec![vec![0.0; q * q + q]; nl];
     let mut max_err = 0.0f64;
     let mut ex = exact_f.iter();
-    for c in &data.classes {
-        let y: Vec<f64> = c.target.iter().map(|r| r.to_f64()).collect();
-        for x in &c.inputs {
-            let mut hs = vec![x.iter().map(|r| r.to_f64()).collect::<Vec<f64>>()];
+    for (inputs, y) in xs.iter().zip(ys) {
+        for x in inputs {
+            let mut hs = vec![x.clone()];
             let mut zs: Vec<Vec<f64>> = Vec::new();
             for (l, (wl, bl)) in w.iter().zip(b).enumerate() {
                 let mut z = bl.clone();
@@ -78,7 +77,7 @@ pub(super) fn compare(
                 }
             }
             let f = hs.pop().unwrap_or_default();
-            let r: Vec<f64> = f.iter().zip(&y).map(|(a, b)| a - b).collect();
+            let r: Vec<f64> = f.iter().zip(y).map(|(a, b)| a - b).collect();
             for v in &r {
                 sse += v * v;
             }

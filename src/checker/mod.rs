@@ -46,7 +46,9 @@
 //!    backpropagating `e_o`). Inside one pattern group `∂f(x)/∂θ` is affine in `x` (the
 //!    `δ^ℓ` depend only on the pattern and `θ`, and `h^{ℓ−1}` is affine in `x`), so the rows
 //!    of a maximal affinely independent subset of each group's inputs (greedy, data order)
-//!    span the group's rows (identical rows are inserted once: same rank). The rank
+//!    span the group's rows (identical rows are inserted once: same rank); when a hidden
+//!    layer of the pattern is all `≤ 0` the rows do not depend on `x` (`δ^ℓ = 0` up to that
+//!    layer, every later `h` constant) and the first input stands for the group. The rank
 //!    modulo `2⁶¹ − 1` is tried first: it is at most the rank, which is at most the number
 //!    of rows, so when it equals the number of rows that is the rank; otherwise exact
 //!    elimination decides. Kernel `K − rank J` iff `C = 0` (the Hessian is then `JᵀJ/N`).
@@ -88,6 +90,7 @@ use crate::data::Dataset;
 use num_rational::BigRational;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Which big-number library runs the exact checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,25 +175,66 @@ impl fmt::Display for Report {
     }
 }
 
-/// Check a certificate against the data with one exact backend.
-pub fn check(cert: &Certificate, data: &Dataset, backend: Backend) -> Report {
-    match backend {
-        Backend::Malachite => exact::run::<Rat>(cert, data),
-        Backend::Num => exact::run::<BigRational>(cert, data),
+/// A checker bound to one data set and one exact backend. The data is converted to the
+/// checker's own form (points in the backend's numbers, per-class moments, `f64` copies)
+/// once, on first use, and shared by every certificate checked through it (from any thread).
+/// Nothing computed from a certificate is kept between certificates.
+pub struct Checker<'a> {
+    data: &'a Dataset,
+    backend: Backend,
+    malachite: OnceLock<exact::Prepared<Rat>>,
+    num: OnceLock<exact::Prepared<BigRational>>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker for certificates bound to `data`, using `backend`.
+    pub fn new(data: &'a Dataset, backend: Backend) -> Checker<'a> {
+        Checker {
+            data,
+            backend,
+            malachite: OnceLock::new(),
+            num: OnceLock::new(),
+        }
     }
+    /// Check one certificate ([`check`]).
+    pub fn check(&self, cert: &Certificate) -> Report {
+        let d = self.data;
+        match self.backend {
+            Backend::Malachite => exact::run(
+                cert,
+                d,
+                self.malachite.get_or_init(|| exact::Prepared::new(d)),
+            ),
+            Backend::Num => exact::run(cert, d, self.num.get_or_init(|| exact::Prepared::new(d))),
+        }
+    }
+    /// Parse certificate JSON strictly ([`parse_certificate`]) and check it.
+    pub fn check_json(&self, text: &str) -> Result<Report, String> {
+        Ok(self.check(&parse_certificate(text)?))
+    }
+    /// Read a certificate file and check it.
+    pub fn check_file(&self, cert_path: &Path) -> Result<Report, String> {
+        let text = std::fs::read_to_string(cert_path)
+            .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))?;
+        self.check_json(&text)
+            .map_err(|e| format!("{}: {e}", cert_path.display()))
+    }
+}
+
+/// Check a certificate against the data with one exact backend (a one-use [`Checker`]).
+pub fn check(cert: &Certificate, data: &Dataset, backend: Backend) -> Report {
+    Checker::new(data, backend).check(cert)
 }
 
 /// Parse certificate JSON strictly (unknown keys, duplicate keys at any level, wrong types
 /// and trailing garbage are errors) and check it.
 pub fn check_json(text: &str, data: &Dataset, backend: Backend) -> Result<Report, String> {
-    Ok(check(&parse_certificate(text)?, data, backend))
+    Checker::new(data, backend).check_json(text)
 }
 
 /// Read a certificate file and check it ([`check_json`]).
 pub fn check_file(cert_path: &Path, data: &Dataset, backend: Backend) -> Result<Report, String> {
-    let text = std::fs::read_to_string(cert_path)
-        .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))?;
-    check_json(&text, data, backend).map_err(|e| format!("{}: {e}", cert_path.display()))
+    Checker::new(data, backend).check_file(cert_path)
 }
 
 /// Check a file, or every `*.json` file of a folder (sorted by name). In a folder, JSON
@@ -201,8 +245,9 @@ pub fn check_path(
     data: &Dataset,
     backend: Backend,
 ) -> Vec<(PathBuf, Result<Report, String>)> {
+    let checker = Checker::new(data, backend);
     if !path.is_dir() {
-        return vec![(path.to_path_buf(), check_file(path, data, backend))];
+        return vec![(path.to_path_buf(), checker.check_file(path))];
     }
     let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
         Ok(rd) => rd
@@ -229,7 +274,8 @@ pub fn check_path(
                     let v: serde_json::Value =
                         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
                     match v.get("format").and_then(|f| f.as_str()) {
-                        Some(f) if f.starts_with("dlgeom-cert") => check_json(&text, data, backend)
+                        Some(f) if f.starts_with("dlgeom-cert") => checker
+                            .check_json(&text)
                             .map_err(|e| format!("{}: {e}", p.display())),
                         other => Ok(Report {
                             checks: vec![],

@@ -140,7 +140,7 @@ impl Num for Rat {
         Rat::from_i64(i64::try_from(n).unwrap_or(i64::MAX))
     }
     fn div(&self, o: &Self) -> Option<Self> {
-        o.recip().map(|r| self * &r)
+        (!o.is_zero()).then(|| self / o)
     }
     fn sign(&self) -> i32 {
         self.signum()
