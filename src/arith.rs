@@ -139,6 +139,20 @@ impl Rat {
     pub fn from_i64(n: i64) -> Rat {
         Rat(Rational::from(n))
     }
+    /// The integer `n` as a rational.
+    pub fn from_i128(n: i128) -> Rat {
+        Rat(Rational::from(n))
+    }
+    /// `Some(n)` when the value is an integer `n` that fits in an `i64`.
+    ///
+    /// ```
+    /// use dlgeom_cert::arith::Rat;
+    /// assert_eq!(Rat::from_i64(-7).to_i64(), Some(-7));
+    /// assert_eq!(Rat::from_frac(1, 2).unwrap().to_i64(), None);
+    /// ```
+    pub fn to_i64(&self) -> Option<i64> {
+        i64::try_from(&self.0).ok()
+    }
     /// `n/d`; `None` when `d = 0`.
     ///
     /// ```
@@ -178,13 +192,13 @@ impl Rat {
         let small = || -> Option<i128> {
             let mut s = 0i128;
             for (x, y) in a.iter().zip(b) {
-                let (x, y) = (i64::try_from(&x.0).ok()?, i64::try_from(&y.0).ok()?);
+                let (x, y) = (x.to_i64()?, y.to_i64()?);
                 s = s.checked_add(x as i128 * y as i128)?;
             }
             Some(s)
         };
         if let Some(s) = small() {
-            return Rat::from_int(&Int::from_i128(s));
+            return Rat::from_i128(s);
         }
         let mut terms = a
             .iter()

@@ -1,4 +1,4 @@
-//! The constructions of [DL] (arXiv:2309.10639) as one parametrised recipe: curation.
+//! The constructions of \[DL\] (arXiv:2309.10639) as one parametrised recipe: curation.
 //!
 //! A *curation plan* lists units (sets of classes, each to be collapsed to one apex by one
 //! hidden layer, MATH.md §4) and passing classes (never collapsed). The network is built in

@@ -643,7 +643,7 @@ pub fn from_cumulative(cum: &[Layer]) -> Option<Network> {
     Some(Network { layers })
 }
 
-/// The truncation map `τ_{W,b}(x) = W⁻¹(σ(Wx + b) − b)` (MATH.md §3, [SEQ] eq. (1)),
+/// The truncation map `τ_{W,b}(x) = W⁻¹(σ(Wx + b) − b)` (MATH.md §3, \[SEQ\] eq. (1)),
 /// given `W⁻¹`. The identity on the forward cone `Wx + b ≥ 0`, the apex `−W⁻¹b` on the
 /// backward cone `Wx + b ≤ 0`.
 pub fn truncate(w: &Matrix, w_inv: &Matrix, b: &[Rat], x: &[Rat]) -> Vec<Rat> {

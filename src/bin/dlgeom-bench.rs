@@ -9,7 +9,7 @@
 //! Modes (each timed with `std::time::Instant`, median of up to `K` runs; repetitions stop
 //! early once `--budget` seconds have been spent, but at least one run is always made):
 //! - `eval`: exact evaluation (cost, gradient, margin, patterns) of the global-minimizer
-//!   network, [`Network::evaluate_exact`]; also the same evaluation in `f64`
+//!   network, [`Network::evaluate_exact`](dlgeom_cert::network::Network::evaluate_exact); also the same evaluation in `f64`
 //!   (`eval-f64` line). The network is built once, untimed; `--network-out` writes it as
 //!   JSON ([`network_record`]) for the Python references in `scripts/bench/`.
 //! - `global`: [`verify::run_plan`] of the global plan (build + analyse + certificate), with the

@@ -6,10 +6,14 @@ use crate::cert::{Certificate, Claims, Configuration, FlatRecord, NetworkRecord,
 use crate::data::Dataset;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::sync::Arc;
 
 type Res = Result<(), String>;
 type Out = Result<String, String>;
 type Mat<N> = Vec<Vec<N>>;
+/// A vector of a forward pass, shared between the traces that have it (an input's own `x`,
+/// `h = z` on an all-on layer, the constant rest of a switched-off pass).
+type Row<N> = Arc<Vec<N>>;
 
 /// `return Err(format!(…))`.
 macro_rules! fail {
@@ -24,7 +28,8 @@ struct Net<N> {
 }
 
 /// A data point: 0-based class and index within the class, input, target; and the input
-/// as integers `xs = dx · x` (`dx`: the lcm of its denominators), for [`Net::forward`].
+/// as integers `xs = dx · x` (`dx`: the lcm of its denominators), also as `i64`s when they
+/// fit, for [`Net::forward`].
 struct Point<N> {
     class: usize,
     idx: usize,
@@ -32,28 +37,35 @@ struct Point<N> {
     y: Vec<N>,
     xs: Vec<N>,
     dx: N,
+    xi: Option<Vec<i64>>,
+    /// `x`, shared as `h⁰` by every trace of this input.
+    xr: Row<N>,
 }
 
 impl<N: Num> Point<N> {
     fn new(class: usize, idx: usize, x: Vec<N>, y: Vec<N>) -> Point<N> {
         let dx = N::denom_lcm(&x);
-        let xs = x.iter().map(|v| v.mul(&dx)).collect();
+        let xs: Vec<N> = x.iter().map(|v| v.mul(&dx)).collect();
+        let xi = xs.iter().map(N::to_i64).collect();
+        let xr = Arc::new(x.clone());
         Point {
+            xr,
             class,
             idx,
             x,
             y,
             xs,
             dx,
+            xi,
         }
     }
 }
 
 /// Forward pass of one input: `h[0] = x, …, h[L]`, hidden pre-activations `z[0..L]`, output.
 struct Trace<N> {
-    h: Mat<N>,
-    z: Mat<N>,
-    f: Vec<N>,
+    h: Vec<Row<N>>,
+    z: Vec<Row<N>>,
+    f: Row<N>,
     /// `Some(ℓ)` (0-based) when hidden layer `ℓ + 1` is all `≤ 0` and the rest of the pass
     /// is the constant `Shortcuts::off[ℓ]` (the same for every such input).
     off: Option<usize>,
@@ -107,7 +119,8 @@ fn class_moments<N: Num>(pts: &[Point<N>]) -> Vec<Moments<N>> {
 /// See [`Net::shortcuts`].
 struct Shortcuts<N> {
     c: Mat<N>,
-    off: Vec<Mat<N>>,
+    /// Per layer `ℓ`: the `z` and `h` of the rest of the pass from `h^{ℓ+1} = 0`.
+    off: Vec<Vec<(Row<N>, Row<N>)>>,
     /// Row `m` of `p[ℓ]` times `d[ℓ][m]`, the lcm of its denominators (integers).
     ps: Vec<Mat<N>>,
     d: Mat<N>,
@@ -115,8 +128,30 @@ struct Shortcuts<N> {
 
 /// [`Net::forward`]'s prefix maps for the inputs whose denominators have one lcm `dx`: per
 /// layer and neuron `(a d_m P_m, k, E)` with `E = lcm(d_m dx, den c_m)`, `a = E / (d_m dx)`
-/// and `k = c_m E` (integers), so that `z_m = (a d_m P_m · xs + k) / E`.
-type Scaled<N> = Vec<Vec<(Vec<N>, N, N)>>;
+/// and `k = c_m E` (integers), so that `z_m = (a d_m P_m · xs + k) / E`; and the row and `k`
+/// as machine integers when they fit.
+type Scaled<N> = Vec<Vec<ScaledRow<N>>>;
+
+/// One neuron of [`Scaled`].
+struct ScaledRow<N> {
+    row: Vec<N>,
+    k: N,
+    e: N,
+    small: Option<(Vec<i64>, i128)>,
+}
+
+impl<N: Num> ScaledRow<N> {
+    /// `z = (row · xs + k) / E`; the numerator in `i128` (checked) when the row, `k` and
+    /// the input fit, else in `N`.
+    fn z(&self, pt: &Point<N>) -> N {
+        let small = || -> Option<i128> {
+            let ((r, k), x) = (self.small.as_ref()?, pt.xi.as_ref()?);
+            (r.iter().zip(x)).try_fold(*k, |s, (a, b)| s.checked_add(*a as i128 * *b as i128))
+        };
+        let num = small().map_or_else(|| dot(&self.row, &pt.xs).add(&self.k), N::from_i128);
+        num.div(&self.e).unwrap_or_else(N::zero)
+    }
+}
 
 /// Points grouped by full activation pattern: the group's moments and its first point.
 type Groups<N> = BTreeMap<String, (Moments<N>, usize)>;
@@ -258,7 +293,7 @@ impl<N: Num> Net<N> {
                 for (w, b) in self.w.iter().zip(&self.b).skip(l + 1) {
                     let v = affine(w, &h, b);
                     h = relu(&v);
-                    zs.push(v);
+                    zs.push((Arc::new(v), Arc::new(h.clone())));
                 }
                 zs
             })
@@ -275,7 +310,11 @@ impl<N: Num> Net<N> {
                         let inv = N::one().div(&den).unwrap_or_else(N::zero);
                         let e = N::denom_lcm(&[inv, cm.clone()]);
                         let a = e.div(&den).unwrap_or_else(N::zero);
-                        (row.iter().map(|v| v.mul(&a)).collect(), cm.mul(&e), e)
+                        let row: Vec<N> = row.iter().map(|v| v.mul(&a)).collect();
+                        let k = cm.mul(&e);
+                        let ri: Option<Vec<i64>> = row.iter().map(N::to_i64).collect();
+                        let small = ri.zip(k.to_i64()).map(|(r, k)| (r, k as i128));
+                        ScaledRow { row, k, e, small }
                     })
                     .collect()
             })
@@ -301,8 +340,7 @@ impl<N: Num> Net<N> {
         sc: Option<&Scaled<N>>,
         base: Option<(&Trace<N>, &Mat<N>)>,
     ) -> Trace<N> {
-        let x = &pt.x;
-        let (mut h, mut z) = (vec![x.to_vec()], Vec::new());
+        let (mut h, mut z) = (vec![pt.xr.clone()], Vec::new());
         let (mut on, mut base_on, mut switched) = (true, base.is_some(), None);
         for l in 0..self.w.len() {
             let v = match (on, base) {
@@ -312,12 +350,7 @@ impl<N: Num> Net<N> {
                     zb.iter().zip(&dc[l]).map(|(a, d)| a.add(d)).collect()
                 }
                 (true, _) => match sc {
-                    Some(sc) => (sc[l].iter())
-                        .map(|(row, k, e)| {
-                            let num = dot(row, &pt.xs).add(k);
-                            num.div(e).unwrap_or_else(N::zero)
-                        })
-                        .collect(),
+                    Some(sc) => sc[l].iter().map(|r| r.z(pt)).collect(),
                     None => (s.ps[l].iter().zip(&s.d[l]).zip(&s.c[l]))
                         .map(|((row, dm), cm)| {
                             let den = dm.mul(&pt.dx);
@@ -327,14 +360,20 @@ impl<N: Num> Net<N> {
                 },
                 (false, _) => affine(&self.w[l], &h[l], &self.b[l]),
             };
-            on &= v.iter().all(|t| t.sign() > 0);
+            let positive = v.iter().all(|t| t.sign() > 0);
+            on &= positive;
             let off = l + 1 < self.w.len() && v.iter().all(|t| t.sign() <= 0);
-            h.push(relu(&v));
+            let v = Arc::new(v);
+            h.push(if positive {
+                v.clone()
+            } else {
+                Arc::new(relu(&v))
+            });
             z.push(v);
             if off {
-                for v in &s.off[l] {
-                    h.push(relu(v));
-                    z.push(v.clone());
+                for (zv, hv) in &s.off[l] {
+                    h.push(hv.clone());
+                    z.push(zv.clone());
                 }
                 switched = Some(l);
                 break;
@@ -450,6 +489,7 @@ impl<N: Num> Net<N> {
         // general formula).
         const SCALED: usize = 32;
         let mut scaled: Vec<(N, Scaled<N>)> = Vec::new();
+        let mut seen_off = vec![false; self.w.len()];
         for (i, p) in pts.iter().enumerate() {
             let b = base
                 .zip(dc.as_ref())
@@ -461,7 +501,16 @@ impl<N: Num> Net<N> {
             }
             let t = self.forward(p, &s, k.map(|k| &scaled[k].1), b);
             res.extend(t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)));
+            // The constant rest of a pass switched off at layer `o` was already compared for
+            // an earlier input: equal values never replace the first minimum.
+            let known = t.off.filter(|&o| seen_off[o]);
+            if let Some(o) = t.off {
+                seen_off[o] = true;
+            }
             for (l, z) in t.z.iter().enumerate() {
+                if known.is_some_and(|o| l > o) {
+                    break;
+                }
                 for (m, v) in z.iter().enumerate() {
                     let a = v.abs();
                     if best.as_ref().is_none_or(|(b, _)| a < *b) {
@@ -642,7 +691,7 @@ impl<N: Num> Moments<N> {
 
 fn pattern<N: Num>(t: &Trace<N>) -> String {
     let bit = |v: &N| if v.sign() > 0 { '1' } else { '0' };
-    t.z.iter().flatten().map(bit).collect()
+    t.z.iter().flat_map(|z| z.iter()).map(bit).collect()
 }
 
 /// Run every check; stops early only when the data, normalisation or network cannot be read.
@@ -918,7 +967,7 @@ impl<N: Num> Ctx<'_, N> {
                     for &i in idx {
                         let t = &self.ev.traces[i];
                         for (rl, zl) in range.iter_mut().zip(&t.z) {
-                            for ((lo, hi), v) in rl.iter_mut().zip(zl) {
+                            for ((lo, hi), v) in rl.iter_mut().zip(zl.iter()) {
                                 if pick(lo, v, true) {
                                     *lo = v.clone();
                                 }
@@ -962,7 +1011,7 @@ impl<N: Num> Ctx<'_, N> {
             let mut dz = db[0].clone();
             for (l, rl) in sp.iter().enumerate() {
                 let mut dh = Vec::with_capacity(dz.len());
-                for ((lohi, d), zm) in rl.iter().zip(&dz).zip(&z[l]) {
+                for ((lohi, d), zm) in rl.iter().zip(&dz).zip(z[l].iter()) {
                     let on = zm.sign() > 0;
                     let v = if on {
                         lohi.0.add(d)
@@ -1174,7 +1223,7 @@ impl<N: Num> Ctx<'_, N> {
         let all_on = |e: &Eval<N>| {
             e.traces
                 .iter()
-                .all(|t| t.z.iter().flatten().all(|z| z.sign() > 0))
+                .all(|t| t.z.iter().flat_map(|z| z.iter()).all(|z| z.sign() > 0))
         };
         if !all_on(&self.ev) {
             fail!("{p}: not every pre-activation is > 0 at θ");
@@ -1410,7 +1459,7 @@ impl<N: Num> Ctx<'_, N> {
         let (wl, bl) = &cum[l - 1];
         for (i, (c, a)) in cfg.cones.iter().zip(&apexes).enumerate() {
             let apex = affine(wl, a, bl);
-            let off = |t: &usize| member(*t, &c.classes) && self.ev.traces[*t].h[l] != apex;
+            let off = |t: &usize| member(*t, &c.classes) && *self.ev.traces[*t].h[l] != apex;
             if let Some(t) = (0..self.pts.len()).find(off) {
                 fail!("{p}.cones[{i}]: {} is not curated to the apex", self.at(t));
             }
@@ -1574,7 +1623,13 @@ mod tests {
         }
         h.pop();
         let f = z.pop().unwrap_or_default();
-        Trace { h, z, f, off: None }
+        let rows = |m: Mat<Rat>| m.into_iter().map(Arc::new).collect();
+        Trace {
+            h: rows(h),
+            z: rows(z),
+            f: Arc::new(f),
+            off: None,
+        }
     }
 
     /// The shortcut forward pass (with and without a base evaluation, with and without
@@ -1609,6 +1664,22 @@ mod tests {
                     whole += whole_classes(idx, &pts, &classes).is_some() as usize;
                 }
                 let s = net.shortcuts();
+                // The margin and its first location, from the plain passes.
+                let mut best: Option<(Rat, (usize, usize, usize, usize))> = None;
+                for p in &pts {
+                    for (l, z) in plain_forward(&net, &p.x).z.iter().enumerate() {
+                        for (m, v) in z.iter().enumerate() {
+                            if best.as_ref().is_none_or(|(b, _)| v.abs() < *b) {
+                                best = Some((v.abs(), (p.class + 1, p.idx + 1, l + 1, m + 1)));
+                            }
+                        }
+                    }
+                }
+                assert_eq!(
+                    best,
+                    Some((ev.margin.clone(), ev.at)),
+                    "margin, q {q} l {l}"
+                );
                 for (t, p) in ev.traces.iter().zip(&pts) {
                     let plain = plain_forward(&net, &p.x);
                     assert!(
@@ -1653,6 +1724,57 @@ mod tests {
             shortcuts_used > 50 && off_used > 50 && whole > 20,
             "{shortcuts_used} {off_used} {whole}"
         );
+    }
+
+    /// The prefix maps with inputs, rows or sums beyond machine integers (the `N` path of
+    /// [`ScaledRow::z`]) equal the plain pass; so do inputs just inside `i64`.
+    #[test]
+    fn scaled_prefix_beyond_machine_integers() {
+        let mut r = rationals(4242);
+        let big = Rat::from_i64(i64::MAX / 3);
+        let (mut small, mut general) = (0, 0);
+        for (q, l) in [(2, 2), (3, 3)] {
+            for case in 0..12 {
+                let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
+                let w = (0..=l).map(|_| (0..q).map(|_| vec(q)).collect()).collect();
+                // All-on layers (so the prefix maps run on every point), shifted by a small or
+                // a huge constant, with small, large or huge inputs.
+                let shift = if case % 2 == 0 {
+                    Rat::from_i64(40)
+                } else {
+                    big.clone()
+                };
+                let b = (0..=l)
+                    .map(|_| vec(q).iter().map(|x| x + &shift).collect())
+                    .collect();
+                let net = Net { q, w, b };
+                let scale = match (case / 2) % 3 {
+                    0 => Rat::from_frac(1, 5).unwrap(),
+                    1 => big.clone(),
+                    _ => &big * &big,
+                };
+                let pts: Vec<Point<Rat>> = (0..6)
+                    .map(|idx| {
+                        let x = vec(q).iter().map(|v| v * &scale).collect();
+                        Point::new(0, idx, x, vec(q))
+                    })
+                    .collect();
+                let s = net.shortcuts();
+                for p in &pts {
+                    let sc = Net::scaled(&s, &p.dx);
+                    let t = net.forward(p, &s, Some(&sc), None);
+                    let plain = plain_forward(&net, &p.x);
+                    assert!(t.z == plain.z && t.f == plain.f, "q {q} l {l} case {case}");
+                    let fits = p.xi.is_some() && sc.iter().flatten().all(|r| r.small.is_some());
+                    if fits {
+                        small += 1;
+                    } else {
+                        general += 1;
+                    }
+                }
+            }
+        }
+        assert!(small > 10 && general > 10, "{small} {general}");
     }
 
     /// Both backends' `dot` (one reduction at the end) equal the term-by-term sum.

@@ -11,6 +11,11 @@
 //! `q > 0`, integers without `/1`). Hostile input (garbage, wrong dimensions, huge indices,
 //! missing blocks) is rejected with a message naming the field, never a panic.
 //!
+//! **What is shared between certificates.** A [`Checker`] converts the data once (points in
+//! the backend's numbers, each class's moments `n, Σx̃x̃ᵀ, Σx̃yᵀ, Σ|y|², Σy`, inputs and
+//! targets rounded to `f64`) and uses it for every certificate it checks; these depend on
+//! the data file only. Nothing derived from a certificate is kept.
+//!
 //! **What it verifies** (field paths in messages are 0-based JSON indices; locations in the
 //! certificate are 1-based):
 //! 1. format tag, tool name, non-empty tool version, source text;
@@ -20,13 +25,14 @@
 //! 4. exact evaluation (MATH §1): `h⁰ = x`, `z^ℓ = W_ℓ h^{ℓ−1} + b_ℓ`, `h^ℓ = max(z^ℓ, 0)`,
 //!    `f = W_{L+1} h^L + b_{L+1}`: the cost, the margin `min |z^ℓ_m(x)|` with its first
 //!    location in the order (class, point, layer, neuron), whether every output equals its
-//!    target, the largest weight bit size;
+//!    target (`SSE = 0`: a sum of squares of rationals), the largest weight bit size;
 //!    Two exact shortcuts of the same pass: while every earlier pre-activation is `> 0`,
 //!    `z^ℓ = P_ℓ x + c_ℓ` with the prefix maps `P_ℓ = W_ℓ P_{ℓ−1}`, `c_ℓ = W_ℓ c_{ℓ−1} + b_ℓ`
 //!    (small for constructed networks, whose `W_ℓ` are large), applied in integers as
 //!    `(d_m P_m)·(dx x) / (d_m dx)` (`d_m`, `dx`: lcms of the denominators of the row and
-//!    of the input); once `h^ℓ = 0` the rest of the pass is a constant, computed once per
-//!    layer;
+//!    of the input), for each value of `dx` as `(a d_m P_m · dx x + k) / E` with
+//!    `E = lcm(d_m dx, den c_m)`, `a = E/(d_m dx)`, `k = c_m E` (one reduction); once
+//!    `h^ℓ = 0` the rest of the pass is a constant, computed once per layer;
 //! 5. gradient (MATH §2), only at margin `> 0`: `δ^{L+1} = f − y`,
 //!    `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`, `∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂b_ℓ = Σ δ^ℓ`, times `1/N`
 //!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero. The sums are taken per
@@ -38,7 +44,9 @@
 //!    `R = Σ x̃yᵀ`, `x̃ = (x, 1)`, `T = Σ|y|²` and any solution of `G Z = R` (own exact
 //!    elimination; the normal equations are consistent and every solution gives the same
 //!    value); constant `T − |Σy|²/n` when some layer of the pattern is all `0`. Then
-//!    `sum`, `gap = C − sum`, `certified ⇔ gap = 0`;
+//!    `sum`, `gap = C − sum`, `certified ⇔ gap = 0`. A group made of all the points of some
+//!    classes takes the sum of their class moments (every moment is a sum over points);
+//!    any other group sums over its points;
 //! 7. verdict: margin `0` → not-differentiable; gradient `≠ 0` → not-a-local-minimum;
 //!    `C = 0` → global-minimum; gap `0` → local-minimum; else critical-point-not-certified;
 //! 8. degeneracy (MATH §5), iff the verdict is a minimum: `K = (L+1)(Q²+Q)`, `L·Q`,

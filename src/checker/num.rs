@@ -68,6 +68,10 @@ pub trait Num: Clone + PartialEq + PartialOrd + Debug {
     fn mod_prime(&self, m: u64) -> Option<u64>;
     /// The least common multiple of the denominators of `v` (`1` for an empty `v`).
     fn denom_lcm(v: &[Self]) -> Self;
+    /// `Some(n)` when the value is an integer `n` that fits in an `i64`.
+    fn to_i64(&self) -> Option<i64>;
+    /// The integer `n`.
+    fn from_i128(n: i128) -> Self;
 }
 
 /// `a·b mod m`.
@@ -157,6 +161,12 @@ impl Num for Rat {
     fn mod_prime(&self, m: u64) -> Option<u64> {
         Rat::mod_prime(self, m)
     }
+    fn to_i64(&self) -> Option<i64> {
+        Rat::to_i64(self)
+    }
+    fn from_i128(n: i128) -> Self {
+        Rat::from_i128(n)
+    }
     fn denom_lcm(v: &[Self]) -> Self {
         Rat::from_int(
             &v.iter()
@@ -234,6 +244,13 @@ impl Num for BigRational {
         };
         let inv = inv_mod(modulo(self.denom()), m)?;
         Some(mul_mod(modulo(self.numer()), inv, m))
+    }
+    fn to_i64(&self) -> Option<i64> {
+        use num_traits::ToPrimitive;
+        self.is_integer().then(|| self.numer().to_i64()).flatten()
+    }
+    fn from_i128(n: i128) -> Self {
+        BigRational::from_integer(BigInt::from(n))
     }
     fn denom_lcm(v: &[Self]) -> Self {
         let l = (v.iter()).fold(BigInt::from(1), |l, x| {
