@@ -964,9 +964,14 @@ impl<N: Num> Ctx<'_, N> {
                     let mut range: Vec<Vec<(N, N)>> = (first.iter())
                         .map(|z| z.iter().map(|v| (v.clone(), v.clone())).collect())
                         .collect();
-                    for &i in idx {
+                    for &i in &idx[1..] {
                         let t = &self.ev.traces[i];
-                        for (rl, zl) in range.iter_mut().zip(&t.z) {
+                        for ((rl, zl), z0) in range.iter_mut().zip(&t.z).zip(first) {
+                            // The very vector of the first point (the switched-off rest):
+                            // already inside the range.
+                            if Arc::ptr_eq(zl, z0) {
+                                continue;
+                            }
                             for ((lo, hi), v) in rl.iter_mut().zip(zl.iter()) {
                                 if pick(lo, v, true) {
                                     *lo = v.clone();
