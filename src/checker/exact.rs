@@ -4,7 +4,7 @@ use super::num::Num;
 use super::{float, Report};
 use crate::cert::{Certificate, Claims, Configuration, FlatRecord, NetworkRecord, FORMAT, SOURCE};
 use crate::data::Dataset;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::sync::Arc;
 
@@ -525,8 +525,9 @@ impl<N: Num> Net<N> {
         // At margin > 0: the §8 pattern groups, and the gradient from their moments.
         let mut by_pattern: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         if want_grad && margin.sign() > 0 {
+            let mut rest = BTreeMap::new();
             for (i, t) in traces.iter().enumerate() {
-                by_pattern.entry(pattern(t)).or_default().push(i);
+                by_pattern.entry(pattern(t, &mut rest)).or_default().push(i);
             }
         }
         let mut members = Vec::new();
@@ -689,9 +690,18 @@ impl<N: Num> Moments<N> {
     }
 }
 
-fn pattern<N: Num>(t: &Trace<N>) -> String {
-    let bit = |v: &N| if v.sign() > 0 { '1' } else { '0' };
-    t.z.iter().flat_map(|z| z.iter()).map(bit).collect()
+/// The activation pattern of a pass (`1` iff `z^ℓ_m > 0`, layer by layer); the part after a
+/// switched-off layer `o` is the same for every pass switched off there and is kept in
+/// `rest[o]`.
+fn pattern<N: Num>(t: &Trace<N>, rest: &mut BTreeMap<usize, String>) -> String {
+    let bits = |z: &[Row<N>]| -> String {
+        let bit = |v: &N| if v.sign() > 0 { '1' } else { '0' };
+        z.iter().flat_map(|z| z.iter()).map(bit).collect()
+    };
+    match t.off {
+        Some(o) => bits(&t.z[..=o]) + rest.entry(o).or_insert_with(|| bits(&t.z[o + 1..])),
+        None => bits(&t.z),
+    }
 }
 
 /// Run every check; stops early only when the data, normalisation or network cannot be read.
@@ -858,9 +868,10 @@ fn network<N: Num>(nr: &NetworkRecord, q: usize) -> Result<Net<N>, String> {
 fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: bool) -> usize {
     let q = net.q;
     let mut groups: BTreeMap<String, (Echelon<N>, Vec<usize>)> = BTreeMap::new();
+    let mut rest = BTreeMap::new();
     for (i, t) in tr.iter().enumerate() {
         let (ech, kept) = groups
-            .entry(pattern(t))
+            .entry(pattern(t, &mut rest))
             .or_insert((Echelon(vec![]), vec![]));
         let first = &pts[kept.first().map_or(i, |&f| f)].x;
         let diff = pts[i].x.iter().zip(first).map(|(a, b)| a.sub(b));
@@ -1048,6 +1059,17 @@ impl<N: Num> Ctx<'_, N> {
             .add(&ratio(&dsse, 1, n * (1 + self.half as usize)));
         Some((cost, margin?))
     }
+    /// `true` when input `t` switched off before layer `l` (0-based index into `z`, or into
+    /// `h` minus one) and an earlier input with the same off layer and `key` was already
+    /// seen (recorded in `seen`): from there on both passes are the same constants, so a
+    /// check of `z[l]` or `h[l]` has the earlier input's outcome, and the earlier input comes
+    /// first in data order.
+    fn repeat(&self, t: usize, l: usize, key: bool, seen: &mut BTreeSet<(usize, bool)>) -> bool {
+        match self.ev.traces[t].off {
+            Some(o) if o < l => !seen.insert((o, key)),
+            _ => false,
+        }
+    }
     fn at(&self, t: usize) -> String {
         let p = &self.pts[t];
         format!("class {} point {}", p.class + 1, p.idx + 1)
@@ -1189,7 +1211,11 @@ impl<N: Num> Ctx<'_, N> {
         // by t·(ΔW h^L + Δb). That is zero on every point iff C(θ + t d) = C(θ) for all t
         // (the cost is Σ|r + t δf|²/…, constant iff Σ|δf|² = 0), so the samples are flat.
         let dw: Mat<N> = d[k - per..k - q].chunks(q).map(<[N]>::to_vec).collect();
+        let mut seen = BTreeSet::new();
         for (t, tr) in self.ev.traces.iter().enumerate() {
+            if self.repeat(t, l, true, &mut seen) {
+                continue;
+            }
             let moved = affine(&dw, &tr.h[l], &d[k - q..]);
             if let Some(m) = moved.iter().position(|v| !v.is_zero()) {
                 fail!(
@@ -1421,8 +1447,12 @@ impl<N: Num> Ctx<'_, N> {
             if affine(w, &a, b).iter().any(|x| !x.is_zero()) {
                 fail!("{cp}.apex: W^({0}) apex + b^({0}) ≠ 0", i + 1);
             }
+            let mut seen = BTreeSet::new();
             for (t, tr) in self.ev.traces.iter().enumerate() {
                 let want = if member(t, &c.classes) { -1 } else { 1 };
+                if self.repeat(t, i, want < 0, &mut seen) {
+                    continue;
+                }
                 if tr.z[i].iter().any(|z| z.sign() != want) {
                     let how = if want < 0 { "collapsed" } else { "passing" };
                     fail!(
@@ -1439,7 +1469,11 @@ impl<N: Num> Ctx<'_, N> {
             if *w != eye || b.iter().any(|x| *x != s) {
                 fail!("{p}: idle layer {}: cumulative map is not (I, s·1)", ll + 1);
             }
-            let stops = |t: &usize| self.ev.traces[*t].z[ll].iter().any(|z| z.sign() <= 0);
+            let mut seen = BTreeSet::new();
+            let stops = |t: &usize| {
+                !self.repeat(*t, ll, true, &mut seen)
+                    && self.ev.traces[*t].z[ll].iter().any(|z| z.sign() <= 0)
+            };
             if let Some(t) = (0..self.pts.len()).find(stops) {
                 fail!("{p}: idle layer {}: {} does not pass", ll + 1, self.at(t));
             }
@@ -1833,7 +1867,11 @@ mod tests {
                     Some((cost, margin)) => {
                         applied += 1;
                         assert_eq!((&cost, &margin), (&full.cost, &full.margin), "q {q} l {l}");
-                        let pat = |e: &Eval<Rat>| e.traces.iter().map(pattern).collect::<Vec<_>>();
+                        let pat = |e: &Eval<Rat>| {
+                            let mut rest = BTreeMap::new();
+                            let p = e.traces.iter().map(|t| pattern(t, &mut rest));
+                            p.collect::<Vec<_>>()
+                        };
                         assert_eq!(pat(&full), pat(&x.ev), "patterns kept");
                     }
                     None => declined += 1,
