@@ -121,7 +121,11 @@ fn emit(mut v: Value, extra: Value) {
     if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
         m.extend(e);
     }
-    println!("{v}");
+    // A closed pipe (e.g. `| head -1`) ends the run quietly instead of panicking.
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{v}").is_err() {
+        std::process::exit(0);
+    }
 }
 
 fn main() -> ExitCode {
