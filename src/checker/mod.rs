@@ -187,6 +187,19 @@ impl fmt::Display for Report {
 /// checker's own form (points in the backend's numbers, per-class moments, `f64` copies)
 /// once, on first use, and shared by every certificate checked through it (from any thread).
 /// Nothing computed from a certificate is kept between certificates.
+///
+/// ```
+/// use dlgeom_cert::checker::{Backend, Checker};
+/// use dlgeom_cert::data::{DataLimits, Dataset};
+/// use std::path::Path;
+/// let data = Dataset::load(Path::new("examples/two_classes.json"), &DataLimits::default())
+///     .unwrap();
+/// let checker = Checker::new(&data, Backend::Malachite);
+/// for name in ["global", "partial-S1", "grouped-1+2"] {
+///     let path = format!("certificates/two_classes/{name}.json");
+///     assert!(checker.check_file(Path::new(&path)).unwrap().accepted());
+/// }
+/// ```
 pub struct Checker<'a> {
     data: &'a Dataset,
     backend: Backend,
