@@ -27,19 +27,17 @@ struct Net<N> {
     b: Mat<N>,
 }
 
-/// A data point: 0-based class and index within the class, input, target; and the input
-/// as integers `xs = dx · x` (`dx`: the lcm of its denominators), also as `i64`s when they
-/// fit, for [`Net::forward`].
+/// A data point: 0-based class and index within the class, input (shared as `h⁰` by every
+/// trace of it), target; and the input as integers `xs = dx · x` (`dx`: the lcm of its
+/// denominators), also as `i64`s when they fit, for [`Net::forward`].
 struct Point<N> {
     class: usize,
     idx: usize,
-    x: Vec<N>,
+    x: Row<N>,
     y: Vec<N>,
     xs: Vec<N>,
     dx: N,
     xi: Option<Vec<i64>>,
-    /// `x`, shared as `h⁰` by every trace of this input.
-    xr: Row<N>,
 }
 
 impl<N: Num> Point<N> {
@@ -47,12 +45,10 @@ impl<N: Num> Point<N> {
         let dx = N::denom_lcm(&x);
         let xs: Vec<N> = x.iter().map(|v| v.mul(&dx)).collect();
         let xi = xs.iter().map(N::to_i64).collect();
-        let xr = Arc::new(x.clone());
         Point {
-            xr,
             class,
             idx,
-            x,
+            x: Arc::new(x),
             y,
             xs,
             dx,
@@ -329,18 +325,16 @@ impl<N: Num> Net<N> {
     /// and prefix biases `c_b`, with `dc = c − c_b`; while both passes are all-on,
     /// `z^ℓ = z_b^ℓ + dc[ℓ−1]` (both are `p[ℓ−1] x` plus their own `c[ℓ−1]`).
     ///
-    /// The prefix map is applied in integers: `(p x)_m = (ps_m · xs) / (d_m dx)` with the
-    /// scaled rows `ps_m = d_m p_m` and input `xs = dx x` (an identity for any nonzero
-    /// `d_m`, `dx`; with the lcms of the denominators every product is an integer); with
-    /// `sc` ([`Scaled`] for this input's `dx`) as `(a ps_m · xs + k) / E`, one reduction.
+    /// The prefix map is applied in integers, with `sc` ([`Scaled`] for this input's `dx`):
+    /// `(p x + c)_m = (a ps_m · xs + k) / E`, one reduction (`ps_m = d_m p_m`, `xs = dx x`).
     fn forward(
         &self,
         pt: &Point<N>,
         s: &Shortcuts<N>,
-        sc: Option<&Scaled<N>>,
+        sc: &Scaled<N>,
         base: Option<(&Trace<N>, &Mat<N>)>,
     ) -> Trace<N> {
-        let (mut h, mut z) = (vec![pt.xr.clone()], Vec::new());
+        let (mut h, mut z) = (vec![pt.x.clone()], Vec::new());
         let (mut on, mut base_on, mut switched) = (true, base.is_some(), None);
         for l in 0..self.w.len() {
             let v = match (on, base) {
@@ -349,15 +343,7 @@ impl<N: Num> Net<N> {
                     base_on = zb.iter().all(|t| t.sign() > 0);
                     zb.iter().zip(&dc[l]).map(|(a, d)| a.add(d)).collect()
                 }
-                (true, _) => match sc {
-                    Some(sc) => sc[l].iter().map(|r| r.z(pt)).collect(),
-                    None => (s.ps[l].iter().zip(&s.d[l]).zip(&s.c[l]))
-                        .map(|((row, dm), cm)| {
-                            let den = dm.mul(&pt.dx);
-                            dot(row, &pt.xs).div(&den).unwrap_or_else(N::zero).add(cm)
-                        })
-                        .collect(),
-                },
+                (true, _) => sc[l].iter().map(|r| r.z(pt)).collect(),
                 (false, _) => affine(&self.w[l], &h[l], &self.b[l]),
             };
             let positive = v.iter().all(|t| t.sign() > 0);
@@ -485,8 +471,8 @@ impl<N: Num> Net<N> {
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
                 .collect()
         });
-        // [`Scaled`] per distinct `dx` (at most `SCALED` of them; any other input takes the
-        // general formula).
+        // [`Scaled`] per distinct `dx`, kept for at most `SCALED` of them (any other input
+        // gets its own).
         const SCALED: usize = 32;
         let mut scaled: Vec<(N, Scaled<N>)> = Vec::new();
         let mut seen_off = vec![false; self.w.len()];
@@ -499,7 +485,10 @@ impl<N: Num> Net<N> {
                 scaled.push((p.dx.clone(), Net::scaled(&s, &p.dx)));
                 k = Some(scaled.len() - 1);
             }
-            let t = self.forward(p, &s, k.map(|k| &scaled[k].1), b);
+            let t = match k {
+                Some(k) => self.forward(p, &s, &scaled[k].1, b),
+                None => self.forward(p, &s, &Net::scaled(&s, &p.dx), b),
+            };
             res.extend(t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)));
             // The constant rest of a pass switched off at layer `o` was already compared for
             // an earlier input: equal values never replace the first minimum.
@@ -874,7 +863,7 @@ fn jacobian_rank<N: Num>(net: &Net<N>, pts: &[Point<N>], tr: &[Trace<N>], all: b
             .entry(pattern(t, &mut rest))
             .or_insert((Echelon(vec![]), vec![]));
         let first = &pts[kept.first().map_or(i, |&f| f)].x;
-        let diff = pts[i].x.iter().zip(first).map(|(a, b)| a.sub(b));
+        let diff = pts[i].x.iter().zip(first.iter()).map(|(a, b)| a.sub(b));
         // A switched-off layer makes the group's rows independent of x: one point suffices.
         let affine = t.off.is_none() && kept.len() <= q;
         if all || kept.is_empty() || (affine && ech.insert(diff.collect())) {
@@ -1484,7 +1473,7 @@ impl<N: Num> Ctx<'_, N> {
             .filter(|x| cfg.passing.contains(&(x.class + 1)));
         let coords = apexes
             .iter()
-            .chain(passing.map(|x| &x.x))
+            .chain(passing.map(|x| &*x.x))
             .flatten()
             .map(N::abs);
         let big = coords.fold(N::zero(), |m, x| if x > m { x } else { m });
@@ -1572,7 +1561,7 @@ impl<N: Num> Ctx<'_, N> {
                 let r: Vec<N> = (self.ev.traces[t].f.iter().zip(&pt.y))
                     .map(|(f, y)| f.sub(y))
                     .collect();
-                let tau = cone_of[pt.class].map_or(&pt.x, |i| &apexes[i]);
+                let tau = cone_of[pt.class].map_or(&*pt.x, |i| &apexes[i]);
                 add(&mut ne, tau, &r);
             }
         }
@@ -1631,7 +1620,7 @@ mod tests {
                     .collect();
                 let s = net.shortcuts();
                 let tr: Vec<_> = (pts.iter())
-                    .map(|p| net.forward(p, &s, None, None))
+                    .map(|p| net.forward(p, &s, &Net::scaled(&s, &p.dx), None))
                     .collect();
                 off += tr.iter().any(|t| t.off.is_some()) as usize;
                 let fast = jacobian_rank(&net, &pts, &tr, false);
@@ -1671,8 +1660,8 @@ mod tests {
         }
     }
 
-    /// The shortcut forward pass (with and without a base evaluation, with and without
-    /// [`Scaled`]) equals the plain one, a group's moments summed from its classes equal its
+    /// The shortcut forward pass (with and without a base evaluation, with [`Scaled`] kept
+    /// per `dx` or made for one input) equals the plain one, a group's moments summed from its classes equal its
     /// points' moments, and the gradient from group moments equals per-point
     /// backpropagation, on random networks whose layers are often shifted all-on or all-off
     /// (so every shortcut runs).
@@ -1725,7 +1714,7 @@ mod tests {
                         t.h == plain.h && t.z == plain.z && t.f == plain.f,
                         "q {q} l {l}"
                     );
-                    let general = net.forward(p, &s, None, None);
+                    let general = net.forward(p, &s, &Net::scaled(&s, &p.dx), None);
                     assert!(general.z == plain.z && general.f == plain.f);
                     shortcuts_used += t.z.iter().all(|z| z.iter().all(|v| v.sign() > 0)) as usize;
                     off_used += t.z.iter().any(|z| z.iter().all(|v| v.sign() < 0)) as usize;
@@ -1801,7 +1790,7 @@ mod tests {
                 let s = net.shortcuts();
                 for p in &pts {
                     let sc = Net::scaled(&s, &p.dx);
-                    let t = net.forward(p, &s, Some(&sc), None);
+                    let t = net.forward(p, &s, &sc, None);
                     let plain = plain_forward(&net, &p.x);
                     assert!(t.z == plain.z && t.f == plain.f, "q {q} l {l} case {case}");
                     let fits = p.xi.is_some() && sc.iter().flatten().all(|r| r.small.is_some());

@@ -29,10 +29,10 @@
 //!    Two exact shortcuts of the same pass: while every earlier pre-activation is `> 0`,
 //!    `z^ℓ = P_ℓ x + c_ℓ` with the prefix maps `P_ℓ = W_ℓ P_{ℓ−1}`, `c_ℓ = W_ℓ c_{ℓ−1} + b_ℓ`
 //!    (small for constructed networks, whose `W_ℓ` are large), applied in integers as
-//!    `(d_m P_m)·(dx x) / (d_m dx)` (`d_m`, `dx`: lcms of the denominators of the row and
-//!    of the input), for each value of `dx` as `(a d_m P_m · dx x + k) / E` with
-//!    `E = lcm(d_m dx, den c_m)`, `a = E/(d_m dx)`, `k = c_m E` (one reduction); once
-//!    `h^ℓ = 0` the rest of the pass is a constant, computed once per layer;
+//!    `(a d_m P_m · dx x + k) / E` (`d_m`, `dx`: lcms of the denominators of the row and of
+//!    the input; `E = lcm(d_m dx, den c_m)`, `a = E/(d_m dx)`, `k = c_m E`; one reduction,
+//!    the constants kept per value of `dx`); once `h^ℓ = 0` the rest of the pass is a
+//!    constant, computed once per layer;
 //! 5. gradient (MATH §2), only at margin `> 0`: `δ^{L+1} = f − y`,
 //!    `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`, `∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂b_ℓ = Σ δ^ℓ`, times `1/N`
 //!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero. The sums are taken per
