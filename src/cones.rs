@@ -332,6 +332,131 @@ pub fn sequential_cones_with_sums(
     Ok(cones)
 }
 
+/// One cone per class, each valid in every collapse order: the recipe of the module
+/// documentation applied to class `k` against **all** other classes (one-vs-rest), and
+/// additionally passing the apex of every other class's cone. Returns `None` when this
+/// shared design does not apply to the data (some class is not strictly separable from the
+/// union of the others, or some apex `a_j` has `n_k·a_j ≤ β_k`); callers then fall back to
+/// [`sequential_cones`] per plan.
+///
+/// Recipe for class `k` (`c_k` its mean): `n_k` from [`crate::lp`] with the same candidate
+/// directions (`mean(rest) − c_k` first); with `lo = max_{x∈k} n_k·x`, `hi = min_{v∉k} n_k·v`
+/// and `g = hi − lo`, `β_k` the simplest rational in `(lo + g/6, lo + g/3)` (nearer class `k`
+/// than step 2's middle third, so that `a_k` lies well inside the other classes' cones); the
+/// apex `a_k` of step 3 without earlier apexes.
+/// Then, for all `j ≠ k`, `n_k·a_j > β_k` is required, and `κ_k` is step 4 over all data
+/// points **and** all other apexes. So for every `j ≠ k`, every input of class `j` and the
+/// apex `a_j` are strictly inside the forward cone of `k` (`(W_k p + b_k)_m > 0` for all `m`),
+/// and class `k` is strictly inside its backward cone. Hence, in a plan whose units are
+/// single classes collapsed in any order, each layer collapses its class and passes every
+/// class not yet collapsed, the passing classes and every earlier apex: exactly the
+/// conditions of MATH.md §4. Shared across plans, the cumulative rows `n_k + κ_k e_m` are
+/// the same in every configuration.
+///
+/// `classes[k]` are the inputs of class `k` (non-empty, all of one length `d ≥ 1`), `sums[k]`
+/// their coordinate sums.
+///
+/// ```
+/// use dlgeom_cert::arith::Rat;
+/// use dlgeom_cert::cones::{one_vs_rest, verify_cone};
+/// let p = |a: i64, b: i64| vec![Rat::from_i64(a), Rat::from_i64(b)];
+/// let classes = vec![vec![p(10, 0), p(9, 1)], vec![p(0, 10), p(1, 9)], vec![p(0, 0)]];
+/// let sums: Vec<Vec<Rat>> = vec![p(19, 1), p(1, 19), p(0, 0)];
+/// let refs: Vec<&[Vec<Rat>]> = classes.iter().map(|c| c.as_slice()).collect();
+/// let cones = one_vs_rest(&refs, &sums).unwrap();
+/// // cone 0 collapses class 0 and passes classes 1, 2 and the apexes of cones 1, 2
+/// let collapse: Vec<&[Rat]> = classes[0].iter().map(|x| x.as_slice()).collect();
+/// let mut pass: Vec<&[Rat]> = classes[1..].iter().flatten().map(|x| x.as_slice()).collect();
+/// pass.push(&cones[1].apex);
+/// pass.push(&cones[2].apex);
+/// assert!(verify_cone(&cones[0], &collapse, &pass).is_some());
+/// ```
+pub fn one_vs_rest(classes: &[&[Vec<Rat>]], sums: &[Vec<Rat>]) -> Option<Vec<Cone>> {
+    let q = classes.len();
+    if q < 2 || classes.iter().any(|c| c.is_empty()) {
+        return None;
+    }
+    let total: usize = classes.iter().map(|c| c.len()).sum();
+    let d = sums[0].len();
+    let mut all_sum = vec![Rat::zero(); d];
+    for s in sums {
+        add_into(&mut all_sum, s);
+    }
+    let means: Vec<Vec<Rat>> = sums
+        .iter()
+        .zip(classes)
+        .map(|(s, c)| scale_down(s, c.len()))
+        .collect();
+    let rest = |k: usize| -> Vec<&[Rat]> {
+        (0..q)
+            .filter(|&j| j != k)
+            .flat_map(|j| classes[j].iter().map(|p| p.as_slice()))
+            .collect()
+    };
+    // Steps 1–3 per class: normal, β, apex (from the data points only).
+    // Per class: normal, β, apex, values n·p below and above.
+    type Part = (Vec<Rat>, Rat, Vec<Rat>, Vec<Rat>, Vec<Rat>);
+    let parts: Vec<Part> = (0..q)
+        .into_par_iter()
+        .map(|k| {
+            let below: Vec<&[Rat]> = classes[k].iter().map(|p| p.as_slice()).collect();
+            let above = rest(k);
+            let c = &means[k];
+            let mut hints: Vec<Vec<Rat>> = (0..q)
+                .filter(|&j| j != k)
+                .map(|j| means[j].iter().zip(c).map(|(x, y)| x - y).collect())
+                .collect();
+            hints.sort_by_cached_key(|h: &Vec<Rat>| dot(h, h));
+            let rest_sum: Vec<Rat> = all_sum.iter().zip(&sums[k]).map(|(a, b)| a - b).collect();
+            let rm = scale_down(&rest_sum, total - classes[k].len());
+            let first: Vec<Rat> = rm.iter().zip(c).map(|(x, y)| x - y).collect();
+            match separate_with_values(&below, &above, &hints, Some(first)) {
+                (Separation::Separated { normal, .. }, Some(v)) => {
+                    let beta = near_beta(&v.below, &v.above)?;
+                    let apex = choose_apex(&normal, &beta, c, &[], false);
+                    Some((normal, beta, apex, v.below, v.above))
+                }
+                _ => None,
+            }
+        })
+        .collect::<Option<Vec<_>>>()?;
+    // Every other apex strictly on the pass side of every hyperplane.
+    let apex_values: Vec<Vec<Rat>> = (0..q)
+        .map(|k| {
+            (0..q)
+                .filter(|&j| j != k)
+                .map(|j| dot(&parts[k].0, &parts[j].2))
+                .collect()
+        })
+        .collect();
+    if (0..q).any(|k| apex_values[k].iter().any(|v| *v <= parts[k].1)) {
+        return None;
+    }
+    // Steps 4–5 per class, over all data points and all other apexes.
+    let cones: Vec<Cone> = parts
+        .par_iter()
+        .enumerate()
+        .map(|(k, (n, beta, apex, vb, va))| {
+            let below: Vec<&[Rat]> = classes[k].iter().map(|p| p.as_slice()).collect();
+            let mut above = rest(k);
+            above.extend((0..q).filter(|&j| j != k).map(|j| parts[j].2.as_slice()));
+            let mut va = va.clone();
+            va.extend(apex_values[k].iter().cloned());
+            finish_cone(
+                k,
+                n.clone(),
+                beta.clone(),
+                apex.clone(),
+                &below,
+                &above,
+                vb,
+                &va,
+            )
+        })
+        .collect();
+    Some(cones)
+}
+
 fn add_into(acc: &mut [Rat], p: &[Rat]) {
     for (a, x) in acc.iter_mut().zip(p) {
         *a += x;
@@ -364,17 +489,49 @@ fn build_cone(
     earlier: &[&[Rat]],
     want_independent: bool,
 ) -> Cone {
-    let d = n.len();
+    let beta = middle_beta(vb, va);
+    let apex = choose_apex(&n, &beta, center, earlier, want_independent);
+    finish_cone(k, n, beta, apex, below, above, vb, va)
+}
+
+/// Step 2: `β`, the simplest rational in the middle third of `(max vb, min va)`
+/// (`(lo, lo + 1)` when nothing must pass).
+fn middle_beta(vb: &[Rat], va: &[Rat]) -> Rat {
     let lo = vb.iter().max().expect("unit is non-empty").clone();
-    // β: simplest rational in the middle third of (lo, hi)
-    let beta = match va.iter().min() {
+    match va.iter().min() {
         Some(hi) => {
             let third = (hi - &lo) * Rat::from_frac(1, 3).expect("3 ≠ 0");
             Rat::simplest_between(&(&lo + &third), &(hi - &third)).expect("lo < hi")
         }
         None => Rat::simplest_between(&lo, &(&lo + &Rat::one())).expect("lo < lo + 1"),
-    };
-    let apex = choose_apex(&n, &beta, center, earlier, want_independent);
+    }
+}
+
+/// `β` for a shared cone: the simplest rational in `(lo + g/6, lo + g/3)` (`g = hi − lo`,
+/// `lo = max vb`, `hi = min va`), nearer the collapsed class than the middle, so that its
+/// apex is far inside every other class's forward cone. `None` when nothing must pass.
+fn near_beta(vb: &[Rat], va: &[Rat]) -> Option<Rat> {
+    let lo = vb.iter().max()?;
+    let g = va.iter().min()? - lo;
+    let at = |k: i64| lo + &(&g * &Rat::from_frac(1, k).expect("k ≠ 0"));
+    Rat::simplest_between(&at(6), &at(3))
+}
+
+/// Steps 4–5 for unit `k` with normal `n`, `β` and the apex on `n·a = β`: `κ` from the bound
+/// `B` over `below` and `above` (values `n·p` in `vb`, `va`), then `W`, `b` and the exact
+/// check of every strict inequality. Requires `max vb < β < min va`.
+#[allow(clippy::too_many_arguments)]
+fn finish_cone(
+    k: usize,
+    n: Vec<Rat>,
+    beta: Rat,
+    apex: Vec<Rat>,
+    below: &[&[Rat]],
+    above: &[&[Rat]],
+    vb: &[Rat],
+    va: &[Rat],
+) -> Cone {
+    let d = n.len();
     assert_eq!(
         dot(&n, &apex),
         beta,

@@ -4,7 +4,13 @@
 //! hidden layer, MATH.md §4) and passing classes (never collapsed). The network is built in
 //! cumulative parameters (MATH.md §3):
 //! - layers `1..u` (`u` = number of units): the cones `W^{(ℓ)} = 𝟙 nᵀ + κ I`,
-//!   `b^{(ℓ)} = −W^{(ℓ)} a_ℓ` of [`crate::cones::sequential_cones`];
+//!   `b^{(ℓ)} = −W^{(ℓ)} a_ℓ` of MATH.md §4. When every class has a one-vs-rest cone that
+//!   also passes every other class's apex ([`crate::cones::one_vs_rest`], computed once per
+//!   data set: [`shared_cones`]), every single-class unit uses its class's shared cone, in
+//!   any order, so the hidden rows are the same in every configuration; merged units are
+//!   collapsed first by [`crate::cones::sequential_cones`] (see [`build_with`]). Otherwise,
+//!   or when a shared cone does not pass a merged apex, the whole plan is built by
+//!   [`crate::cones::sequential_cones`];
 //! - layers `u+1..L` (idle): `W^{(ℓ)} = I`, `b^{(ℓ)} = s·𝟙` with `s` larger than every
 //!   coordinate magnitude of the apexes and the passing inputs (MATH.md §5), so every
 //!   curated point passes;
@@ -24,9 +30,13 @@
 //! each apex to its group's weighted mean target).
 
 use crate::arith::Rat;
-use crate::cones::{sequential_cones_with_sums, Cone, ConeFailure, PointRef};
+use crate::cones::{
+    apexes_affinely_independent, one_vs_rest, sequential_cones_with_sums, Cone, ConeFailure,
+    PointRef,
+};
 use crate::data::{ClassStats, Dataset};
 use crate::lsq::Moments;
+use crate::matrix::dot;
 use crate::matrix::Matrix;
 use crate::network::{from_cumulative, Layer, Network};
 
@@ -135,14 +145,25 @@ pub enum BuildError {
 
 /// Build the network for `plan` with `layers ≥ 1` hidden layers.
 pub fn build(data: &Dataset, layers: usize, plan: &Plan) -> Result<Construction, BuildError> {
-    build_with(data, &data.class_stats(), layers, plan)
+    let stats = data.class_stats();
+    let fixed = shared_cones(data, &stats);
+    build_with(data, &stats, fixed.as_deref(), layers, plan)
 }
 
-/// [`build`] with the per-class statistics ([`Dataset::class_stats`]) computed once for many
-/// plans.
+/// The one-vs-rest cones of every class ([`crate::cones::one_vs_rest`]), computed once per
+/// data set and shared by every plan; `None` when they do not exist for this data.
+pub fn shared_cones(data: &Dataset, stats: &[ClassStats]) -> Option<Vec<Cone>> {
+    let classes: Vec<&[Vec<Rat>]> = data.classes.iter().map(|c| c.inputs.as_slice()).collect();
+    let sums: Vec<Vec<Rat>> = stats.iter().map(|s| s.sum.clone()).collect();
+    one_vs_rest(&classes, &sums)
+}
+
+/// [`build`] with the per-class statistics ([`Dataset::class_stats`]) and the shared cones
+/// ([`shared_cones`]) computed once for many plans.
 pub fn build_with(
     data: &Dataset,
     stats: &[ClassStats],
+    fixed: Option<&[Cone]>,
     layers: usize,
     plan: &Plan,
 ) -> Result<Construction, BuildError> {
@@ -175,8 +196,37 @@ pub fn build_with(
         }
         s
     };
-    let sums = plan.units.iter().map(|u| class_sum(u)).collect();
-    let cones = sequential_cones_with_sums(&unit_points, &passers, sums, class_sum(&plan.passing));
+    let sums: Vec<Vec<Rat>> = plan.units.iter().map(|u| class_sum(u)).collect();
+    let shared = fixed.and_then(|f| {
+        let merged: Vec<usize> = (0..plan.units.len())
+            .filter(|&u| plan.units[u].len() > 1)
+            .collect();
+        let passing_sum = || {
+            let mut s = class_sum(&plan.passing);
+            for u in (0..plan.units.len()).filter(|u| !merged.contains(u)) {
+                s.iter_mut().zip(&sums[u]).for_each(|(a, b)| *a += b);
+            }
+            s
+        };
+        let singles: Vec<&[Vec<Rat>]> = (0..plan.units.len())
+            .filter(|u| !merged.contains(u))
+            .map(|u| unit_points[u].as_slice())
+            .collect();
+        shared_plan_cones(
+            f,
+            plan,
+            &unit_points,
+            &passers,
+            &merged,
+            &singles,
+            &sums,
+            passing_sum,
+        )
+    });
+    let cones = match shared {
+        Some(c) => Ok(c),
+        None => sequential_cones_with_sums(&unit_points, &passers, sums, class_sum(&plan.passing)),
+    };
     let cones = cones.map_err(|failure| {
         let any_order = failure.witnesses.iter().all(|(u, w)| {
             let refs = failure.pass_set(&unit_points, &passers, *u);
@@ -248,6 +298,57 @@ pub fn build_with(
         output_cumulative,
         network,
     })
+}
+
+/// The cones of `plan` from the shared one-vs-rest cones `fixed` (indexed by class): merged
+/// units (more than one class) first, by the sequential recipe against every other input
+/// (the single-class units' points and the passers, [`sequential_cones_with_sums`]); then
+/// every single-class unit, in plan order, with its shared cone, which already passes every
+/// other class and every other shared apex. Kept only if every shared cone also passes every
+/// merged apex strictly (checked exactly) and, with at most `Q + 1` units, all apexes are
+/// affinely independent; else `None` (the caller runs the sequential recipe on the plan).
+#[allow(clippy::too_many_arguments)]
+fn shared_plan_cones(
+    fixed: &[Cone],
+    plan: &Plan,
+    unit_points: &[Vec<Vec<Rat>>],
+    passers: &[Vec<Rat>],
+    merged: &[usize],
+    singles: &[&[Vec<Rat>]],
+    sums: &[Vec<Rat>],
+    passing_sum: impl Fn() -> Vec<Rat>,
+) -> Option<Vec<Cone>> {
+    let d = fixed.first()?.apex.len();
+    let mut cones: Vec<Cone> = Vec::with_capacity(plan.units.len());
+    if !merged.is_empty() {
+        let pts: Vec<Vec<Vec<Rat>>> = merged.iter().map(|&u| unit_points[u].clone()).collect();
+        let mut pass: Vec<Vec<Rat>> = singles.iter().flat_map(|s| s.iter().cloned()).collect();
+        pass.extend(passers.iter().cloned());
+        let msums = merged.iter().map(|&u| sums[u].clone()).collect();
+        for mut c in sequential_cones_with_sums(&pts, &pass, msums, passing_sum()).ok()? {
+            c.unit = merged[c.unit];
+            cones.push(c);
+        }
+    }
+    for u in (0..plan.units.len()).filter(|u| !merged.contains(u)) {
+        let mut c = fixed.get(plan.units[u][0])?.clone();
+        c.unit = u;
+        // Every merged apex strictly in the forward cone: (n·a − β) + κ (a_m − apex_m) > 0.
+        for m in cones.iter().filter(|k| merged.contains(&k.unit)) {
+            let s = dot(&c.normal, &m.apex) - &c.beta;
+            let ok = (m.apex.iter().zip(&c.apex))
+                .all(|(x, a)| (&s + &(&c.kappa * &(x - a))).is_positive());
+            if !ok {
+                return None;
+            }
+        }
+        cones.push(c);
+    }
+    let apexes: Vec<Vec<Rat>> = cones.iter().map(|c| c.apex.clone()).collect();
+    if cones.len() <= d + 1 && !apexes_affinely_independent(&apexes) {
+        return None;
+    }
+    Some(cones)
 }
 
 /// `⌊x⌋ + 1`, the smallest integer strictly above `x`.

@@ -9,7 +9,8 @@
 use crate::arith::Rat;
 use crate::cert::*;
 use crate::certify::{analyse_with, jacobian_rank, output_flat_direction, Analysis, Verdict};
-use crate::construct::{build_with, plans, BuildError, Construction, Family, Plan};
+use crate::cones::Cone;
+use crate::construct::{build_with, plans, shared_cones, BuildError, Construction, Family, Plan};
 use crate::data::Dataset;
 use crate::fastexact::ExactData;
 use crate::network::{Network, Normalisation};
@@ -95,10 +96,11 @@ pub fn run_with_progress(
     let total = plans.len();
     let done = AtomicUsize::new(0);
     let fx = ExactData::new(data);
+    let fixed = shared_cones(data, fx.class_stats());
     let entries = plans
         .into_par_iter()
         .map(|plan| {
-            let outcome = run_plan_with(&fx, opts, &plan);
+            let outcome = run_plan_with(&fx, fixed.as_deref(), opts, &plan);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Entry { plan, outcome }
         })
@@ -114,13 +116,21 @@ pub fn run_with_progress(
 /// `outputs` and `patterns` (see [`run_plan_with`]); [`crate::certify::analyse`] recomputes
 /// the patterns, [`crate::fastexact::ExactData::evaluate`] both.
 pub fn run_plan(data: &Dataset, opts: &Options, plan: &Plan) -> Outcome {
-    run_plan_with(&ExactData::new(data), opts, plan)
+    let fx = ExactData::new(data);
+    let fixed = shared_cones(data, fx.class_stats());
+    run_plan_with(&fx, fixed.as_deref(), opts, plan)
 }
 
-/// [`run_plan`] on data prepared once for many plans ([`ExactData`]).
-pub fn run_plan_with(fx: &ExactData, opts: &Options, plan: &Plan) -> Outcome {
+/// [`run_plan`] on data prepared once for many plans ([`ExactData`]) with the shared
+/// one-vs-rest cones ([`shared_cones`]) computed once.
+pub fn run_plan_with(
+    fx: &ExactData,
+    fixed: Option<&[Cone]>,
+    opts: &Options,
+    plan: &Plan,
+) -> Outcome {
     let data = fx.data();
-    match build_with(data, fx.class_stats(), opts.layers, plan) {
+    match build_with(data, fx.class_stats(), fixed, opts.layers, plan) {
         Err(e) => Outcome::Infeasible(describe_build_error(&e, plan, data)),
         Ok(c) => {
             let mut analysis = analyse_with(&c.network, fx, opts.norm);

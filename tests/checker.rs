@@ -775,8 +775,8 @@ fn output_layer_other_than_the_basic_fit_is_rejected() {
     let path = root.join("certificates/four_classes/grouped-1_2_3+4.json");
     let mut v: Value = serde_json::from_slice(&std::fs::read(path).expect("cert")).expect("json");
     let row = &mut v["network"]["layers"][4]["w"][0];
-    assert_eq!(row, &serde_json::json!(["1/2", "0", "-3/16", "0"]));
-    *row = serde_json::json!(["1/2", "0", "0", "-3/16"]);
+    assert_eq!(row, &serde_json::json!(["2/7", "0", "-53/112", "0"]));
+    *row = serde_json::json!(["2/7", "0", "0", "-53/112"]);
     rejected_for_output(
         &v.to_string(),
         &d,

@@ -236,7 +236,7 @@ fn certify_and_export_round_trip() {
     assert!(text(&o.stdout).contains("verdict: global-minimum"));
     assert!(text(&o.stdout).contains("gradient: exactly zero"));
     // Export to safetensors, read back at the exact binary values: the f64-rounded network
-    // has cost 25/2^112 > 0 and a nonzero exact gradient, so it is not a local minimum.
+    // has cost 37/2^110 > 0 and a nonzero exact gradient, so it is not a local minimum.
     let w = d.join("w.safetensors");
     let o = run(&[
         "export",
@@ -259,7 +259,7 @@ fn certify_and_export_round_trip() {
     let so = text(&o.stdout);
     assert!(so.contains("verdict: not-a-local-minimum"), "{so}");
     assert!(
-        so.contains("cost: 25/5192296858534827628530496329220096"),
+        so.contains("cost: 37/1298074214633706907132624082305024"),
         "{so}"
     );
     assert!(so.contains("gradient: NOT zero"), "{so}");

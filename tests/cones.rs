@@ -531,3 +531,95 @@ proptest! {
         }
     }
 }
+
+/// Every cone of `one_vs_rest`, recomputed directly: its class strictly collapsed, every
+/// other class and every other apex strictly passing (so it is valid in any collapse order).
+fn check_one_vs_rest(classes: &[Vec<Vec<Rat>>], cones: &[Cone]) {
+    assert_eq!(cones.len(), classes.len());
+    for (k, cone) in cones.iter().enumerate() {
+        assert_eq!(cone.unit, k);
+        for p in &classes[k] {
+            assert!(
+                direct(cone, p).iter().all(Rat::is_negative),
+                "class {k} collapsed"
+            );
+        }
+        let others = classes.iter().enumerate().filter(|(j, _)| *j != k);
+        for (j, c) in others {
+            for p in c.iter().chain([&cones[j].apex]) {
+                assert!(
+                    direct(cone, p).iter().all(Rat::is_positive),
+                    "{j} passes {k}"
+                );
+            }
+        }
+    }
+}
+
+fn sums_of(classes: &[Vec<Vec<Rat>>]) -> Vec<Vec<Rat>> {
+    let d = classes[0][0].len();
+    (classes.iter())
+        .map(|c| {
+            (0..d)
+                .map(|m| c.iter().map(|p| p[m].clone()).sum())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn one_vs_rest_cones_hold_in_every_order() {
+    use dlgeom_cert::cones::one_vs_rest;
+    for (q, per, spread, offset, seed) in
+        [(2, 6, 500, 0, 1), (3, 8, 1500, 2, 2), (4, 8, 2500, -3, 3)]
+    {
+        let classes = clustered(q, q, per, spread, offset, seed);
+        let view: Vec<&[Vec<Rat>]> = classes.iter().map(|c| c.as_slice()).collect();
+        let cones = one_vs_rest(&view, &sums_of(&classes)).expect("well-clustered data");
+        check_one_vs_rest(&classes, &cones);
+    }
+}
+
+/// A class inside the convex hull of the others has no one-vs-rest cone, but the sequential
+/// recipe still collapses it after the class around it: `verify` falls back to it per plan
+/// and the checker accepts the result.
+#[test]
+fn shared_cones_fall_back_to_the_sequential_recipe() {
+    use dlgeom_cert::cones::one_vs_rest;
+    use dlgeom_cert::construct::{build, plans, shared_cones};
+    use dlgeom_cert::data::{DataLimits, Dataset};
+    // class 2 = (2, 1, 0) lies inside the triangle of class 1 = {(0,0,0), (10,0,0)} and
+    // class 3 = (5, 10, 0).
+    let text = r#"{"classes": [
+      {"inputs": [["0", "0", "0"], ["10", "0", "0"]]},
+      {"inputs": [["2", "1", "0"]]},
+      {"inputs": [["5", "10", "0"]]}]}"#;
+    let data = Dataset::from_json_bytes(text.as_bytes(), &DataLimits::default()).expect("data");
+    let classes: Vec<Vec<Vec<Rat>>> = data.classes.iter().map(|c| c.inputs.clone()).collect();
+    let view: Vec<&[Vec<Rat>]> = classes.iter().map(|c| c.as_slice()).collect();
+    assert!(one_vs_rest(&view, &sums_of(&classes)).is_none());
+    assert!(shared_cones(&data, &data.class_stats()).is_none());
+    let c = build(&data, 3, &plans::global(3)).expect("sequentially cone-separable");
+    let units: Vec<Vec<Vec<Rat>>> = classes.clone();
+    check_sequence(&units, &[], &c.cones);
+    let norm = dlgeom_cert::network::Normalisation::HalfMean;
+    let an = dlgeom_cert::certify::analyse(&c.network, &data, norm);
+    assert_eq!(an.verdict.name(), "global-minimum");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// On random clustered data `one_vs_rest` either returns cones valid in every order, or
+    /// `None`; and with small noise it always returns them.
+    #[test]
+    fn one_vs_rest_consistent(q in 2usize..=4, per in 1usize..=5, spread in 1i64..=12000,
+                              seed in 0u64..1000) {
+        use dlgeom_cert::cones::one_vs_rest;
+        let classes = clustered(q, q, per, spread, 0, seed);
+        let view: Vec<&[Vec<Rat>]> = classes.iter().map(|c| c.as_slice()).collect();
+        match one_vs_rest(&view, &sums_of(&classes)) {
+            Some(cones) => check_one_vs_rest(&classes, &cones),
+            None => prop_assert!(spread > 2000, "well-clustered data must get shared cones"),
+        }
+    }
+}

@@ -14,9 +14,9 @@
 //!   JSON ([`network_record`]) for the Python references in `scripts/bench/`.
 //! - `global`: [`verify::run_plan`] of the global plan (build + analyse + certificate), with the
 //!   split build / analyse / certificate of each run.
-//! - `families`: [`run_plan_with`] (data scaled once, as `verify` does) of every
-//!   partial-curation and grouped plan (all plans of
-//!   [`all_plans`] except shallow and global), in parallel as `verify` does.
+//! - `families`: [`run_plan_with`] (data scaled and the shared cones built once, as `verify`
+//!   does) of every partial-curation and grouped plan (all plans of [`all_plans`] except
+//!   shallow and global), in parallel as `verify` does.
 //! - `verify`: [`verify::run`], all families (no files written, no self-check).
 //! - `check`: [`checker::Checker::check`] (malachite backend) of every certificate of one
 //!   [`verify::run`] (the run itself is untimed).
@@ -25,7 +25,7 @@
 //! "times_s":[..], ...}` plus mode-specific fields.
 
 use dlgeom_cert::checker::{self, Backend};
-use dlgeom_cert::construct::{build, plans, Family};
+use dlgeom_cert::construct::{build, plans, shared_cones, Family};
 use dlgeom_cert::data::{DataLimits, Dataset};
 use dlgeom_cert::fastexact::ExactData;
 use dlgeom_cert::network::Normalisation;
@@ -226,9 +226,10 @@ fn real_main() -> Result<(), String> {
             let mut built = 0;
             let times = time_runs(k, budget, || {
                 let fx = ExactData::new(&data);
+                let fixed = shared_cones(&data, fx.class_stats());
                 let out: Vec<Outcome> = fam
                     .par_iter()
-                    .map(|p| run_plan_with(&fx, &opts, p))
+                    .map(|p| run_plan_with(&fx, fixed.as_deref(), &opts, p))
                     .collect();
                 built = out
                     .iter()
