@@ -389,17 +389,49 @@ fn bundled_examples_pipeline_networks() {
             continue;
         }
         let data = Dataset::load(Path::new(&path), &DataLimits::default()).unwrap();
-        let opts = Options {
-            layers: data.q,
-            norm: Normalisation::HalfMean,
-            partition_limit: 5,
-        };
-        for e in run(&data, &opts).entries {
-            if let Outcome::Built(b) = e.outcome {
-                check_same(&b.construction.network, &data)
-                    .unwrap_or_else(|err| panic!("{}: {:?}: {err}", path.display(), e.plan));
-                checked += 1;
-            }
+        for (plan, net) in pipeline_networks(&data) {
+            check_same(&net, &data)
+                .unwrap_or_else(|err| panic!("{}: {plan:?}: {err}", path.display()));
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} networks checked");
+}
+
+/// Every network `verify` builds for `data` (`L = Q`), with its plan.
+fn pipeline_networks(data: &Dataset) -> Vec<(dlgeom_cert::construct::Plan, Network)> {
+    let opts = Options {
+        layers: data.q,
+        norm: Normalisation::HalfMean,
+        partition_limit: 5,
+    };
+    (run(data, &opts).entries.into_iter())
+        .filter_map(|e| match e.outcome {
+            Outcome::Built(b) => Some((e.plan, b.construction.network)),
+            Outcome::Infeasible(_) => None,
+        })
+        .collect()
+}
+
+/// The shortcut evaluation with hidden layers in `i128` and the output layer in big integers
+/// (taken when the output layer alone does not fit `i128`): the pipeline networks of the
+/// bundled examples with their output layer scaled by a number far beyond `i128`, and with
+/// its bias moved by a tiny fraction, against the naive pass.
+#[test]
+fn output_layer_beyond_i128_with_small_hidden_layers() {
+    let pow = |b: i64, e: usize| (0..e).fold(Rat::one(), |acc, _| acc * Rat::from_i64(b));
+    let big = pow(2, 200) / pow(3, 60);
+    let tiny = pow(7, 50).recip().unwrap();
+    let mut checked = 0;
+    for name in ["three_classes", "four_classes"] {
+        let path = format!("examples/{name}.json");
+        let data = Dataset::load(Path::new(&path), &DataLimits::default()).unwrap();
+        for (plan, mut net) in pipeline_networks(&data) {
+            let out = net.layers.last_mut().unwrap();
+            out.w = out.w.scale(&big);
+            out.b = out.b.iter().map(|x| x * &big + &tiny).collect();
+            check_same(&net, &data).unwrap_or_else(|err| panic!("{name}: {plan:?}: {err}"));
+            checked += 1;
         }
     }
     assert!(checked > 20, "only {checked} networks checked");
@@ -418,16 +450,8 @@ fn bias_shift_from_the_spread_equals_evaluation() {
         }
         let data = Dataset::load(Path::new(&path), &DataLimits::default()).unwrap();
         let fx = ExactData::new(&data);
-        let opts = Options {
-            layers: data.q,
-            norm: Normalisation::HalfMean,
-            partition_limit: 5,
-        };
-        for e in run(&data, &opts).entries {
-            let Outcome::Built(b) = e.outcome else {
-                continue;
-            };
-            let net = &b.construction.network;
+        for (plan, net) in pipeline_networks(&data) {
+            let net = &net;
             for norm in [Normalisation::HalfMean, Normalisation::Mean] {
                 let (ev, spread) = fx.evaluate_spread(net, norm);
                 let Some(spread) = spread else { continue };
@@ -450,7 +474,7 @@ fn bias_shift_from_the_spread_equals_evaluation() {
                     match spread.shifted(net, &db, &ev.sse, norm, data.n()) {
                         Some((cost, margin)) => {
                             kept += 1;
-                            assert_eq!(cost, full.cost, "{}: {:?}", path.display(), e.plan);
+                            assert_eq!(cost, full.cost, "{}: {:?}", path.display(), plan);
                             assert_eq!(Some(margin), full.margin.map(|m| m.0));
                             let after = fx.evaluate(&moved, norm);
                             assert_eq!(after.patterns, ev.patterns, "patterns kept");

@@ -41,7 +41,11 @@
 //! so equal values are equal representations). Points are processed in fixed-size chunks in
 //! parallel and the partial integer sums are combined in chunk order, so nothing depends on
 //! the number of threads. Each chunk is first tried in `i128` with checked arithmetic and
-//! redone in big integers ([`Int`]) when any operation would overflow.
+//! redone in big integers ([`Int`]) when any operation would overflow. In the shortcut mode
+//! every layer reads `x̃` directly, so the layers are independent: when only the output
+//! layer (typically a least-squares fit with large denominators) overflows, the hidden
+//! layers (patterns, margin, spread) run in `i128` and the output layer (outputs, residuals,
+//! `SSE`) in big integers, on the same numerators.
 //!
 //! When the common data denominator would exceed [`MAX_DENOMINATOR_BITS`] (data with many
 //! unrelated denominators) the naive per-point rational code is used instead: same results.
@@ -415,6 +419,10 @@ struct Kernel<'a, N> {
     /// Round the outputs to `f64` ([`Int::ratio_to_f64`]) into `Part::rounded` instead of
     /// keeping them exact in `Part::outputs`.
     round: bool,
+    /// Shortcut mode, hidden layers only ([`Kernel::hidden`]): the output layer, `fmul` and
+    /// `ty` are placeholders and [`run_chunk`] stops after the patterns, recording in
+    /// `Part::offs` where each point switched off; [`output_chunk`] does the rest.
+    hidden_only: bool,
 }
 
 /// `v` in representation `N` (`None` if some entry does not fit).
@@ -460,6 +468,41 @@ impl<'a, N: Num> Kernel<'a, N> {
             off_f: Vec::new(),
             off_f64: Vec::new(),
             round: false,
+            hidden_only: false,
+        })
+    }
+    /// The kernel of the hidden layers `0..L` only (see `hidden_only`): `w`, `bh` as in
+    /// [`Kernel::from_parts`], but only the hidden layers must fit in `N`.
+    fn hidden(
+        q: usize,
+        w: &[&[Int]],
+        bh: &[Vec<Int>],
+        sd: &'a ScaledData,
+    ) -> Option<Kernel<'a, N>> {
+        let nl = w.len();
+        let mut wn = w[..nl - 1]
+            .iter()
+            .map(|l| conv(l))
+            .collect::<Option<Vec<_>>>()?;
+        let mut bn = bh[..nl - 1]
+            .iter()
+            .map(|b| conv(b))
+            .collect::<Option<Vec<_>>>()?;
+        wn.push(vec![N::zero(); q * q]);
+        bn.push(vec![N::zero(); q]);
+        Some(Kernel {
+            q,
+            nl,
+            w: wn,
+            bh: bn,
+            fmul: N::zero(),
+            ty: vec![vec![N::zero(); q]; sd.targets.len()],
+            x: N::inputs(sd)?,
+            off: None,
+            off_f: Vec::new(),
+            off_f64: Vec::new(),
+            round: false,
+            hidden_only: true,
         })
     }
 }
@@ -480,9 +523,29 @@ struct Part<N> {
     spread: Vec<Vec<(Option<N>, Option<N>)>>,
     on_rsum: Vec<N>,
     on_count: usize,
+    /// With `Kernel::hidden_only`: per point, the hidden layer (0-based) that switched it
+    /// off.
+    offs: Vec<Option<usize>>,
 }
 
 impl<N: Num> Part<N> {
+    /// Empty sums for `len` points of kernel `k`.
+    fn new(k: &Kernel<'_, N>, len: usize) -> Part<N> {
+        let (q, nl) = (k.q, k.nl);
+        Part {
+            outputs: Vec::with_capacity(if k.round { 0 } else { len }),
+            rounded: Vec::with_capacity(if k.round { len * q } else { 0 }),
+            patterns: Vec::with_capacity(len),
+            sse: N::zero(),
+            margin: vec![None; nl - 1],
+            zero_seen: false,
+            grad: (0..nl).map(|_| vec![N::zero(); q * q + q]).collect(),
+            spread: vec![vec![(None, None); q]; nl - 1],
+            on_rsum: vec![N::zero(); q],
+            on_count: 0,
+            offs: Vec::with_capacity(if k.hidden_only { len } else { 0 }),
+        }
+    }
     fn into_int(self) -> Part<Int> {
         Part {
             outputs: self.outputs,
@@ -509,6 +572,7 @@ impl<N: Num> Part<N> {
                 .collect(),
             on_rsum: self.on_rsum.iter().map(N::to_int).collect(),
             on_count: self.on_count,
+            offs: self.offs,
         }
     }
 }
@@ -555,19 +619,7 @@ fn run_chunk<N: Num>(
     full: bool,
 ) -> Result<Part<N>, Stop> {
     let (q, nl) = (k.q, k.nl);
-    let len = range.len();
-    let mut part = Part {
-        outputs: Vec::with_capacity(if k.round { 0 } else { len }),
-        rounded: Vec::with_capacity(if k.round { len * q } else { 0 }),
-        patterns: Vec::with_capacity(len),
-        sse: N::zero(),
-        margin: vec![None; nl - 1],
-        zero_seen: false,
-        grad: (0..nl).map(|_| vec![N::zero(); q * q + q]).collect(),
-        spread: vec![vec![(None, None); q]; nl - 1],
-        on_rsum: vec![N::zero(); q],
-        on_count: 0,
-    };
+    let mut part = Part::new(k, range.len());
     // zs[l] = z̃ of layer l + 1 (the last one is f̃).
     let mut zs: Vec<Vec<N>> = (0..nl).map(|_| vec![N::zero(); q]).collect();
     let mut r = vec![N::zero(); q];
@@ -576,7 +628,7 @@ fn run_chunk<N: Num>(
         let x = &k.x[p * q..(p + 1) * q];
         let j = sd.points[p].0;
         let mut off_at: Option<usize> = None;
-        for l in 0..nl {
+        for l in 0..nl - k.hidden_only as usize {
             let (prev, cur) = zs.split_at_mut(l);
             if let (Some(off), Some(r)) = (&k.off, off_at) {
                 for (zm, v) in cur[0].iter_mut().zip(&off[r][l - r - 1]) {
@@ -635,31 +687,16 @@ fn run_chunk<N: Num>(
                 }
             }
         }
-        let f = &zs[nl - 1];
-        for ((rm, fm), tm) in r.iter_mut().zip(f).zip(&k.ty[j]) {
-            rm.set_mul_sub(fm, &k.fmul, tm).ov()?;
-            part.sse.add_mul(rm, rm).ov()?;
-        }
-        if !full {
+        if k.hidden_only {
+            part.offs.push(off_at);
+            if full {
+                part.patterns.push(pat);
+            }
             continue;
         }
-        if k.off.is_some() && off_at.is_none() {
-            for (s, rm) in part.on_rsum.iter_mut().zip(&r) {
-                s.add(rm).ov()?;
-            }
-            part.on_count += 1;
-        }
-        match (off_at, k.round) {
-            (Some(r), false) => part.outputs.push(k.off_f[r].clone()),
-            (Some(r), true) => part.rounded.extend_from_slice(&k.off_f64[r]),
-            (None, false) => part.outputs.push(
-                f.iter()
-                    .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
-                    .collect(),
-            ),
-            (None, true) => {
-                (part.rounded).extend(f.iter().map(|v| Int::ratio_to_f64(&v.to_int(), out_den)))
-            }
+        finish_point(k, &mut part, &zs[nl - 1], &mut r, j, off_at, out_den, full)?;
+        if !full {
+            continue;
         }
         part.patterns.push(pat);
         if part.zero_seen || k.off.is_some() {
@@ -704,6 +741,96 @@ fn run_chunk<N: Num>(
             std::mem::swap(&mut delta, &mut next);
         }
         r = delta;
+    }
+    Ok(part)
+}
+
+/// The residual, `SSE` and (with `full`) `Σ r` of the never-switched-off points and the
+/// output (exact or rounded) of one point with output numerators `f` (`off_at`: the hidden
+/// layer that switched it off, in shortcut mode).
+#[allow(clippy::too_many_arguments)]
+fn finish_point<N: Num>(
+    k: &Kernel<'_, N>,
+    part: &mut Part<N>,
+    f: &[N],
+    r: &mut [N],
+    j: usize,
+    off_at: Option<usize>,
+    out_den: &Int,
+    full: bool,
+) -> Result<(), Stop> {
+    for ((rm, fm), tm) in r.iter_mut().zip(f).zip(&k.ty[j]) {
+        rm.set_mul_sub(fm, &k.fmul, tm).ov()?;
+        part.sse.add_mul(rm, rm).ov()?;
+    }
+    if !full {
+        return Ok(());
+    }
+    if k.off.is_some() && off_at.is_none() {
+        for (s, rm) in part.on_rsum.iter_mut().zip(r.iter()) {
+            s.add(rm).ov()?;
+        }
+        part.on_count += 1;
+    }
+    match (off_at, k.round) {
+        (Some(o), false) => part.outputs.push(k.off_f[o].clone()),
+        (Some(o), true) => part.rounded.extend_from_slice(&k.off_f64[o]),
+        (None, false) => part.outputs.push(
+            f.iter()
+                .map(|v| Rat::from_ints(&v.to_int(), out_den).expect("positive denominator"))
+                .collect(),
+        ),
+        (None, true) => {
+            (part.rounded).extend(f.iter().map(|v| Int::ratio_to_f64(&v.to_int(), out_den)))
+        }
+    }
+    Ok(())
+}
+
+/// Shortcut mode, the output layer alone: given where each point of `range` switched off
+/// (`offs`, from a [`Kernel::hidden`] pass), `f̃ = w[L] x̃ + bh[L]` (the output prefix map)
+/// or the switched-off constant, then [`finish_point`]. Patterns, margin and spread come
+/// from the hidden pass.
+fn output_chunk<N: Num>(
+    k: &Kernel<'_, N>,
+    sd: &ScaledData,
+    out_den: &Int,
+    range: std::ops::Range<usize>,
+    offs: &[Option<usize>],
+    full: bool,
+) -> Result<Part<N>, Stop> {
+    let (q, nl) = (k.q, k.nl);
+    let mut part = Part::new(k, range.len());
+    let off = k.off.as_ref().expect("shortcut mode");
+    let (mut f, mut r) = (vec![N::zero(); q], vec![N::zero(); q]);
+    let w = &k.w[nl - 1];
+    for (p, off_at) in range.zip(offs) {
+        match off_at {
+            Some(o) => (f.iter_mut())
+                .zip(&off[*o][nl - o - 2])
+                .for_each(|(fm, v)| fm.set(v)),
+            None => {
+                let x = &k.x[p * q..(p + 1) * q];
+                for (m, fm) in f.iter_mut().enumerate() {
+                    fm.set(&k.bh[nl - 1][m]);
+                    for (a, v) in w[m * q..(m + 1) * q].iter().zip(x) {
+                        if !a.is_zero() && !v.is_zero() {
+                            fm.add_mul(a, v).ov()?;
+                        }
+                    }
+                }
+            }
+        }
+        finish_point(
+            k,
+            &mut part,
+            &f,
+            &mut r,
+            sd.points[p].0,
+            *off_at,
+            out_den,
+            full,
+        )?;
     }
     Ok(part)
 }
@@ -887,7 +1014,7 @@ fn eval_core(
     let den = Denoms::new(sn, sd);
     let small: Option<Kernel<'_, i128>> = Kernel::new(sn, sd, &den);
     let big: Kernel<'_, Int> = Kernel::new(sn, sd, &den).expect("Int never overflows");
-    run_kernels(&den, small, &big, sd, norm, full)
+    run_kernels(&den, small, None, &big, sd, norm, full)
         .expect("only shortcut mode stops early")
         .eval
 }
@@ -898,6 +1025,7 @@ fn eval_core(
 fn run_kernels(
     den: &Denoms,
     small: Option<Kernel<'_, i128>>,
+    hidden: Option<Kernel<'_, i128>>,
     big: &Kernel<'_, Int>,
     sd: &ScaledData,
     norm: Normalisation,
@@ -913,7 +1041,9 @@ fn run_kernels(
         .collect();
     // Once some chunk overflowed `i128`, later chunks go straight to big integers (both give
     // the same integers, so this affects only the speed, never the result).
+    // Likewise for the split (hidden layers in `i128`, output layer in big integers).
     let overflowed = AtomicBool::new(false);
+    let hidden_overflowed = AtomicBool::new(false);
     let parts: Vec<Part<Int>> = ranges
         .into_par_iter()
         .map(|range| {
@@ -922,6 +1052,22 @@ fn run_kernels(
                     Ok(part) => return Ok(part.into_int()),
                     Err(Stop::Mixed) => return Err(Stop::Mixed),
                     Err(Stop::Overflow) => overflowed.store(true, Relaxed),
+                }
+            }
+            if let Some(k) = hidden.as_ref().filter(|_| !hidden_overflowed.load(Relaxed)) {
+                match run_chunk(k, sd, out_den, range.clone(), full) {
+                    Ok(h) => {
+                        let o = output_chunk(big, sd, out_den, range, &h.offs, full)?;
+                        let mut part = h.into_int();
+                        part.outputs = o.outputs;
+                        part.rounded = o.rounded;
+                        part.sse = o.sse;
+                        part.on_rsum = o.on_rsum;
+                        part.on_count = o.on_count;
+                        return Ok(part);
+                    }
+                    Err(Stop::Mixed) => return Err(Stop::Mixed),
+                    Err(Stop::Overflow) => hidden_overflowed.store(true, Relaxed),
                 }
             }
             run_chunk(big, sd, out_den, range, full)

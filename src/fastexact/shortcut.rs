@@ -137,12 +137,29 @@ pub(super) fn evaluate(
         );
         Some(k)
     });
+    // When the output layer does not fit in `i128` (a least-squares output layer usually has
+    // large denominators) the hidden layers may still: they run in `i128`, the output layer in
+    // big integers.
+    let hidden = Kernel::<i128>::hidden(q, &wref, &bh, sd).and_then(|mut k| {
+        k.off = Some(
+            (off_num.iter())
+                .map(|o| {
+                    let mut v = (o[..o.len() - 1].iter())
+                        .map(|v| conv(v))
+                        .collect::<Option<Vec<_>>>()?;
+                    v.push(vec![0; q]);
+                    Some(v)
+                })
+                .collect::<Option<Vec<_>>>()?,
+        );
+        Some(k)
+    });
     let mut big = Kernel::<Int>::from_parts(q, &wref, &bh, sd, &den).expect("Int never overflows");
     big.off = Some(off_num);
     big.off_f = off_f;
     big.off_f64 = off_f64;
     big.round = round;
-    let mut run = match run_kernels(&den, small, &big, sd, norm, full) {
+    let mut run = match run_kernels(&den, small, hidden, &big, sd, norm, full) {
         Ok(r) => r,
         Err(Stop::Mixed) => return None,
         Err(Stop::Overflow) => unreachable!("Int never overflows"),
