@@ -424,6 +424,10 @@ impl Network {
         let wts = self.weights::<f64>();
         let (q, nl) = (wts.q, wts.w.len());
         let n = fd.inputs.len() / q.max(1);
+        // W_ℓ column-major, so that the forward pass reads a column at a time.
+        let wt: Vec<Vec<f64>> = (wts.w.iter())
+            .map(|w| (0..q * q).map(|i| w[(i % q) * q + i / q]).collect())
+            .collect();
         let sgn = |x: f64| <f64 as Scalar>::sign(&x);
         // hs: h^0 … h^L, then f; zs: z^1 … z^L.
         let mut hs = vec![0.0f64; (nl + 1) * q];
@@ -438,12 +442,14 @@ impl Network {
                 let (before, after) = hs.split_at_mut((l + 1) * q);
                 let (h, z) = (&before[l * q..], &mut after[..q]);
                 z.copy_from_slice(&wts.b[l]);
-                for (m, zm) in z.iter_mut().enumerate() {
-                    let row = &wts.w[l][m * q..(m + 1) * q];
-                    for (a, v) in row.iter().zip(h) {
-                        if sgn(*a) != 0 && sgn(*v) != 0 {
-                            *zm += a * v;
-                        }
+                // Column by column: every z_m still takes its products in k order.
+                for (k, &v) in h.iter().enumerate() {
+                    if !nonzero(v) {
+                        continue;
+                    }
+                    let col = &wt[l][k * q..(k + 1) * q];
+                    for (zm, &a) in z.iter_mut().zip(col) {
+                        *zm += skip_zero(a, a * v);
                     }
                 }
                 if l + 1 < nl {
@@ -474,29 +480,31 @@ impl Network {
             for l in (0..nl).rev() {
                 let (h, g) = (&hs[l * q..(l + 1) * q], &mut grad[l]);
                 for (m, &dm) in delta.iter().enumerate() {
-                    if sgn(dm) == 0 {
+                    if !nonzero(dm) {
                         continue;
                     }
-                    for (k, &hk) in h.iter().enumerate() {
-                        if sgn(hk) != 0 {
-                            g[m * q + k] += dm * hk;
-                        }
+                    for (gk, &hk) in g[m * q..(m + 1) * q].iter_mut().zip(h) {
+                        *gk += skip_zero(hk, dm * hk);
                     }
                     g[q * q + m] += dm;
                 }
                 if l == 0 {
                     break;
                 }
-                for (k, nk) in next.iter_mut().enumerate() {
-                    *nk = 0.0;
-                    if sgn(zs[(l - 1) * q + k]) <= 0 {
+                // Row by row: every next_k still takes its products in m order.
+                next.iter_mut().for_each(|v| *v = 0.0);
+                for (m, &dm) in delta.iter().enumerate() {
+                    if !nonzero(dm) {
                         continue;
                     }
-                    for (m, &dm) in delta.iter().enumerate() {
-                        let a = wts.w[l][m * q + k];
-                        if sgn(a) != 0 && sgn(dm) != 0 {
-                            *nk += a * dm;
-                        }
+                    let row = &wts.w[l][m * q..(m + 1) * q];
+                    for (nk, &a) in next.iter_mut().zip(row) {
+                        *nk += skip_zero(a, a * dm);
+                    }
+                }
+                for (nk, z) in next.iter_mut().zip(&zs[(l - 1) * q..l * q]) {
+                    if sgn(*z) <= 0 {
+                        *nk = 0.0;
                     }
                 }
                 std::mem::swap(&mut delta, &mut next);
@@ -512,6 +520,24 @@ impl Network {
             margin,
             outputs,
         }
+    }
+}
+
+/// `x` is a nonzero number (not `±0`, not NaN): [`Scalar::sign`]`(x) ≠ 0`.
+#[inline]
+fn nonzero(x: f64) -> bool {
+    x.abs() > 0.0
+}
+
+/// The term to add for a product with factor `a`: the product, or `-0.0` when `a` is zero
+/// or NaN. `s + (-0.0)` is `s` bit for bit for every `s` (also `-0.0` and NaN), so adding
+/// it equals skipping the product, without a branch.
+#[inline]
+fn skip_zero(a: f64, product: f64) -> f64 {
+    if nonzero(a) {
+        product
+    } else {
+        -0.0
     }
 }
 
