@@ -403,11 +403,13 @@ impl<N: Num> Net<N> {
     /// without `D`; `δ^ℓ(x) = B_ℓ r(x)` with `B_{L+1} = I`, `B_ℓ = D_ℓ W_{ℓ+1}ᵀ B_{ℓ+1}`.
     /// So with `E = Σ r x̃ᵀ = F G − Rᵀ`: `Σ δ^ℓ (h^{ℓ−1})ᵀ = B_ℓ E H_{ℓ−1}ᵀ` and
     /// `Σ δ^ℓ = B_ℓ E e_{Q+1}` (unnormalised).
-    /// Also returns each group's `E`.
-    fn gradient(&self, groups: &Groups<N>, traces: &[Trace<N>]) -> (Vec<N>, Vec<Mat<N>>) {
+    /// Also returns each group's `E`, and `SSE = Σ_g Σ |F x̃ − y|²` from the same moments:
+    /// `Σ |F x̃ − y|² = tr(F G Fᵀ) − 2 tr(F R) + T = Σ_m F_m · (E − Rᵀ)_m + T`.
+    fn gradient(&self, groups: &Groups<N>, traces: &[Trace<N>]) -> (Vec<N>, Vec<Mat<N>>, N) {
         let (q, nl) = (self.q, self.w.len());
         let mut g = vec![N::zero(); nl * self.per_layer()];
         let mut sums = Vec::with_capacity(groups.len());
+        let mut sse = N::zero();
         for (mom, rep) in groups.values() {
             let t = &traces[*rep];
             let mut hs: Vec<Mat<N>> = vec![(0..q).map(|m| unit(q + 1, m)).collect()];
@@ -427,6 +429,11 @@ impl<N: Num> Net<N> {
             let mut e: Mat<N> = (fg.iter().zip(&rt))
                 .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x.sub(y)).collect())
                 .collect();
+            sse = sse.add(&mom.t);
+            for ((f, em), rm) in hs[nl].iter().zip(&e).zip(&rt) {
+                let d: Vec<N> = em.iter().zip(rm).map(|(x, y)| x.sub(y)).collect();
+                sse = sse.add(&dot(f, &d));
+            }
             sums.push(e.clone());
             for l in (0..nl).rev() {
                 let off = l * self.per_layer();
@@ -448,7 +455,7 @@ impl<N: Num> Net<N> {
                 }
             }
         }
-        (g, sums)
+        (g, sums, sse)
     }
     /// Cost, margin, traces and (if `grad` is given) groups and gradient on `pts`; `grad`:
     /// the moments of each class of `pts` ([`class_moments`], or empty), summed for a group
@@ -462,7 +469,7 @@ impl<N: Num> Net<N> {
         base: Option<(&Net<N>, &Eval<N>)>,
     ) -> Eval<N> {
         let want_grad = grad.is_some();
-        let (mut res, mut best, mut traces) = (Vec::new(), None, Vec::new());
+        let (mut best, mut traces) = (None, Vec::new());
         let s = self.shortcuts();
         let dc: Option<Mat<N>> = base.filter(|(bn, _)| bn.w == self.w).map(|(bn, _)| {
             let cb = bn.shortcuts().c;
@@ -489,7 +496,6 @@ impl<N: Num> Net<N> {
                 Some(k) => self.forward(p, &s, &scaled[k].1, b),
                 None => self.forward(p, &s, &Net::scaled(&s, &p.dx), b),
             };
-            res.extend(t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)));
             // The constant rest of a pass switched off at layer `o` was already compared for
             // an earlier input: equal values never replace the first minimum.
             let known = t.off.filter(|&o| seen_off[o]);
@@ -510,7 +516,7 @@ impl<N: Num> Net<N> {
             traces.push(t);
         }
         let (margin, at) = best.unwrap_or((N::zero(), (0, 0, 0, 0)));
-        let (n, sse) = (pts.len(), dot(&res, &res));
+        let n = pts.len();
         // At margin > 0: the §8 pattern groups, and the gradient from their moments.
         let mut by_pattern: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         if want_grad && margin.sign() > 0 {
@@ -531,12 +537,20 @@ impl<N: Num> Net<N> {
                 g
             })
             .collect();
-        let (mut grad, mut sums) = (None, Vec::new());
+        let (mut grad, mut sums, mut sse) = (None, Vec::new(), None);
         if want_grad && margin.sign() > 0 {
-            let (g, e) = self.gradient(&groups, &traces);
+            let (g, e, s) = self.gradient(&groups, &traces);
             grad = Some(g.iter().map(|x| ratio(x, 2 - half as usize, n)).collect());
             sums = e;
+            sse = Some(s);
         }
+        // Without the groups: point by point.
+        let sse = sse.unwrap_or_else(|| {
+            let res: Vec<N> = (traces.iter().zip(pts))
+                .flat_map(|(t, p)| t.f.iter().zip(&p.y).map(|(f, y)| f.sub(y)))
+                .collect();
+            dot(&res, &res)
+        });
         let cost = ratio(&sse, 1, n * (1 + half as usize));
         Eval {
             traces,
@@ -1668,7 +1682,7 @@ mod tests {
     #[test]
     fn shortcuts_and_moment_gradient_match_the_definition() {
         let mut r = rationals(777);
-        let (mut shortcuts_used, mut off_used, mut whole) = (0, 0, 0);
+        let (mut shortcuts_used, mut off_used, mut whole, mut moment_cost) = (0, 0, 0, 0);
         for (q, l, n) in [(1, 1, 6), (2, 1, 9), (2, 3, 12), (3, 2, 15), (3, 4, 20)] {
             for case in 0..24 {
                 let mut vec = |k: usize| (0..k).map(|_| r()).collect::<Vec<Rat>>();
@@ -1728,6 +1742,16 @@ mod tests {
                     let naive: Vec<Rat> = naive.iter().map(|x| ratio(x, 1, n)).collect();
                     assert_eq!(g, &naive, "gradient, q {q} l {l} case {case}");
                 }
+                // The cost (from the groups' moments at margin > 0): the plain sum of squares.
+                let res: Vec<Rat> = (pts.iter())
+                    .flat_map(|p| {
+                        let f = plain_forward(&net, &p.x).f;
+                        (f.iter().zip(&p.y)).map(|(a, b)| a - b).collect::<Vec<_>>()
+                    })
+                    .collect();
+                let plain_cost = ratio(&dot(&res, &res), 1, 2 * n);
+                assert_eq!(ev.cost, plain_cost, "cost, q {q} l {l} case {case}");
+                moment_cost += ev.grad.is_some() as usize;
                 // A bias step (same W): the base shortcut gives the plain pass too.
                 let mut moved = Net {
                     q,
@@ -1749,8 +1773,8 @@ mod tests {
             }
         }
         assert!(
-            shortcuts_used > 50 && off_used > 50 && whole > 20,
-            "{shortcuts_used} {off_used} {whole}"
+            shortcuts_used > 50 && off_used > 50 && whole > 20 && moment_cost > 20,
+            "{shortcuts_used} {off_used} {whole} {moment_cost}"
         );
     }
 

@@ -32,7 +32,9 @@
 //!    `(a d_m P_m · dx x + k) / E` (`d_m`, `dx`: lcms of the denominators of the row and of
 //!    the input; `E = lcm(d_m dx, den c_m)`, `a = E/(d_m dx)`, `k = c_m E`; one reduction,
 //!    the constants kept per value of `dx`); once `h^ℓ = 0` the rest of the pass is a
-//!    constant, computed once per layer;
+//!    constant, computed once per layer. At margin `> 0` the sum of squares is taken per
+//!    pattern group from its moments (item 5): `Σ |F x̃ − y|² = Σ_m F_m · (E − Rᵀ)_m + T`
+//!    (`= tr(F G Fᵀ) − 2 tr(F R) + T`); otherwise point by point;
 //! 5. gradient (MATH §2), only at margin `> 0`: `δ^{L+1} = f − y`,
 //!    `δ^ℓ = D_ℓ W_{ℓ+1}ᵀ δ^{ℓ+1}`, `∂W_ℓ = Σ δ^ℓ (h^{ℓ−1})ᵀ`, `∂b_ℓ = Σ δ^ℓ`, times `1/N`
 //!    (or `2/N` for `"1/N"`); it is recorded iff it is not zero. The sums are taken per
