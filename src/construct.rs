@@ -197,35 +197,12 @@ pub fn build_with(
         s
     };
     let sums: Vec<Vec<Rat>> = plan.units.iter().map(|u| class_sum(u)).collect();
-    let shared = fixed.and_then(|f| {
-        let merged: Vec<usize> = (0..plan.units.len())
-            .filter(|&u| plan.units[u].len() > 1)
-            .collect();
-        let passing_sum = || {
-            let mut s = class_sum(&plan.passing);
-            for u in (0..plan.units.len()).filter(|u| !merged.contains(u)) {
-                s.iter_mut().zip(&sums[u]).for_each(|(a, b)| *a += b);
-            }
-            s
-        };
-        let singles: Vec<&[Vec<Rat>]> = (0..plan.units.len())
-            .filter(|u| !merged.contains(u))
-            .map(|u| unit_points[u].as_slice())
-            .collect();
-        shared_plan_cones(
-            f,
-            plan,
-            &unit_points,
-            &passers,
-            &merged,
-            &singles,
-            &sums,
-            passing_sum,
-        )
-    });
+    let passers_sum = class_sum(&plan.passing);
+    let shared =
+        fixed.and_then(|f| shared_plan_cones(f, plan, &unit_points, &passers, &sums, &passers_sum));
     let cones = match shared {
         Some(c) => Ok(c),
-        None => sequential_cones_with_sums(&unit_points, &passers, sums, class_sum(&plan.passing)),
+        None => sequential_cones_with_sums(&unit_points, &passers, sums, passers_sum),
     };
     let cones = cones.map_err(|failure| {
         let any_order = failure.witnesses.iter().all(|(u, w)| {
@@ -307,25 +284,30 @@ pub fn build_with(
 /// other class and every other shared apex. Kept only if every shared cone also passes every
 /// merged apex strictly (checked exactly) and, with at most `Q + 1` units, all apexes are
 /// affinely independent; else `None` (the caller runs the sequential recipe on the plan).
-#[allow(clippy::too_many_arguments)]
 fn shared_plan_cones(
     fixed: &[Cone],
     plan: &Plan,
     unit_points: &[Vec<Vec<Rat>>],
     passers: &[Vec<Rat>],
-    merged: &[usize],
-    singles: &[&[Vec<Rat>]],
     sums: &[Vec<Rat>],
-    passing_sum: impl Fn() -> Vec<Rat>,
+    passers_sum: &[Rat],
 ) -> Option<Vec<Cone>> {
     let d = fixed.first()?.apex.len();
+    let merged: Vec<usize> = (0..plan.units.len())
+        .filter(|&u| plan.units[u].len() > 1)
+        .collect();
     let mut cones: Vec<Cone> = Vec::with_capacity(plan.units.len());
     if !merged.is_empty() {
-        let pts: Vec<Vec<Vec<Rat>>> = merged.iter().map(|&u| unit_points[u].clone()).collect();
-        let mut pass: Vec<Vec<Rat>> = singles.iter().flat_map(|s| s.iter().cloned()).collect();
+        // Everything else must pass: the single-class units' points and the passers.
+        let (mut pass, mut pass_sum) = (Vec::new(), passers_sum.to_vec());
+        for u in (0..plan.units.len()).filter(|u| !merged.contains(u)) {
+            pass.extend(unit_points[u].iter().cloned());
+            pass_sum.iter_mut().zip(&sums[u]).for_each(|(a, b)| *a += b);
+        }
         pass.extend(passers.iter().cloned());
+        let pts: Vec<Vec<Vec<Rat>>> = merged.iter().map(|&u| unit_points[u].clone()).collect();
         let msums = merged.iter().map(|&u| sums[u].clone()).collect();
-        for mut c in sequential_cones_with_sums(&pts, &pass, msums, passing_sum()).ok()? {
+        for mut c in sequential_cones_with_sums(&pts, &pass, msums, pass_sum).ok()? {
             c.unit = merged[c.unit];
             cones.push(c);
         }
