@@ -50,6 +50,11 @@
 //! That is exact for this order and these apexes; a different order or different apex
 //! positions might still succeed (only a witness whose `μ` avoids the apexes is independent
 //! of the apex choice).
+//!
+//! Shared cones: [`one_vs_rest`] applies the recipe once per class against the union of all
+//! other classes, with `κ` also covering every other class's apex, so that each cone is valid
+//! at any step of any collapse order; `verify` builds them once per data set and reuses them
+//! in every configuration ([`crate::construct`]).
 
 use crate::arith::Rat;
 use crate::lp::{separate_with_values, HullIntersection, Separation};
