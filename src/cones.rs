@@ -302,17 +302,10 @@ pub fn sequential_cones_with_sums(
             match separate_with_values(&below, &above, &hints, first) {
                 (Separation::Separated { normal, .. }, Some(values)) => {
                     let earlier: Vec<&[Rat]> = cones.iter().map(|c| c.apex.as_slice()).collect();
-                    chosen = Some(build_cone(
-                        k,
-                        normal,
-                        &below,
-                        &above,
-                        &values.below,
-                        &values.above,
-                        c,
-                        &earlier,
-                        want_independent,
-                    ));
+                    let (vb, va) = (&values.below, &values.above);
+                    let beta = middle_beta(vb, va);
+                    let apex = choose_apex(&normal, &beta, c, &earlier, want_independent);
+                    chosen = Some(finish_cone(k, normal, beta, apex, &below, &above, vb, va));
                     break;
                 }
                 (Separation::NotSeparable(h), _) => witnesses.push((k, h)),
@@ -359,7 +352,8 @@ pub fn sequential_cones_with_sums(
 /// the same in every configuration.
 ///
 /// `classes[k]` are the inputs of class `k` (non-empty, all of one length `d ≥ 1`), `sums[k]`
-/// their coordinate sums.
+/// their coordinate sums. Each cone's `margin` is taken over all data points and all other
+/// apexes (a lower bound for the points of any one step).
 ///
 /// ```
 /// use dlgeom_cert::arith::Rat;
@@ -479,24 +473,6 @@ fn sum<'a>(points: impl Iterator<Item = &'a Vec<Rat>>, d: usize) -> Vec<Rat> {
 fn scale_down(s: &[Rat], count: usize) -> Vec<Rat> {
     let inv = Rat::from_i64(count as i64).recip().expect("count > 0");
     s.iter().map(|x| x * &inv).collect()
-}
-
-/// Steps 2–5 of the recipe for unit `k` with verified normal `n` and values `n·p`.
-#[allow(clippy::too_many_arguments)]
-fn build_cone(
-    k: usize,
-    n: Vec<Rat>,
-    below: &[&[Rat]],
-    above: &[&[Rat]],
-    vb: &[Rat],
-    va: &[Rat],
-    center: &[Rat],
-    earlier: &[&[Rat]],
-    want_independent: bool,
-) -> Cone {
-    let beta = middle_beta(vb, va);
-    let apex = choose_apex(&n, &beta, center, earlier, want_independent);
-    finish_cone(k, n, beta, apex, below, above, vb, va)
 }
 
 /// Step 2: `β`, the simplest rational in the middle third of `(max vb, min va)`

@@ -419,7 +419,8 @@ struct Kernel<'a, N> {
     /// Round the outputs to `f64` ([`Int::ratio_to_f64`]) into `Part::rounded` instead of
     /// keeping them exact in `Part::outputs`.
     round: bool,
-    /// Shortcut mode, hidden layers only ([`Kernel::hidden`]): the output layer, `fmul` and
+    /// Shortcut mode, hidden layers only ([`Kernel::from_parts`] without denominators): the
+    /// output layer, `fmul` and
     /// `ty` are placeholders and [`run_chunk`] stops after the patterns, recording in
     /// `Part::offs` where each point switched off; [`output_chunk`] does the rest.
     hidden_only: bool,
@@ -436,31 +437,47 @@ impl<'a, N: Num> Kernel<'a, N> {
         let bh: Vec<Vec<Int>> = (sn.layers.iter().zip(&den.h))
             .map(|(l, h)| l.b.iter().map(|b| b * h).collect())
             .collect();
-        Kernel::from_parts(sn.q, &w, &bh, sd, den)
+        Kernel::from_parts(sn.q, &w, &bh, sd, Some(den))
     }
     /// The kernel of numerators `w[ℓ]` (row-major) and `bh[ℓ]` over the denominators `den`.
+    /// Without `den`, the kernel of the hidden layers only (`hidden_only`): only they must
+    /// fit in `N`; the output layer, `fmul` and `ty` are zero placeholders.
     fn from_parts(
         q: usize,
         w: &[&[Int]],
         bh: &[Vec<Int>],
         sd: &'a ScaledData,
-        den: &Denoms,
+        den: Option<&Denoms>,
     ) -> Option<Kernel<'a, N>> {
-        let w = w.iter().map(|l| conv(l)).collect::<Option<Vec<_>>>()?;
-        let bh = bh.iter().map(|b| conv(b)).collect::<Option<Vec<_>>>()?;
         let nl = w.len();
-        let fmul = N::from_int(&den.r.div_exact(&den.h[nl]))?;
-        let ymul = den.r.div_exact(&sd.target_denom);
-        let ty = sd
-            .targets
+        let layers = nl - den.is_none() as usize;
+        let mut wn = w[..layers]
             .iter()
-            .map(|t| conv(&t.iter().map(|v| v * &ymul).collect::<Vec<_>>()))
+            .map(|l| conv(l))
             .collect::<Option<Vec<_>>>()?;
+        let mut bn = bh[..layers]
+            .iter()
+            .map(|b| conv(b))
+            .collect::<Option<Vec<_>>>()?;
+        let (fmul, ty) = match den {
+            Some(den) => {
+                let ymul = den.r.div_exact(&sd.target_denom);
+                let ty = (sd.targets.iter())
+                    .map(|t| conv(&t.iter().map(|v| v * &ymul).collect::<Vec<_>>()))
+                    .collect::<Option<Vec<_>>>()?;
+                (N::from_int(&den.r.div_exact(&den.h[nl]))?, ty)
+            }
+            None => {
+                wn.push(vec![N::zero(); q * q]);
+                bn.push(vec![N::zero(); q]);
+                (N::zero(), vec![vec![N::zero(); q]; sd.targets.len()])
+            }
+        };
         Some(Kernel {
             q,
             nl,
-            w,
-            bh,
+            w: wn,
+            bh: bn,
             fmul,
             ty,
             x: N::inputs(sd)?,
@@ -468,41 +485,7 @@ impl<'a, N: Num> Kernel<'a, N> {
             off_f: Vec::new(),
             off_f64: Vec::new(),
             round: false,
-            hidden_only: false,
-        })
-    }
-    /// The kernel of the hidden layers `0..L` only (see `hidden_only`): `w`, `bh` as in
-    /// [`Kernel::from_parts`], but only the hidden layers must fit in `N`.
-    fn hidden(
-        q: usize,
-        w: &[&[Int]],
-        bh: &[Vec<Int>],
-        sd: &'a ScaledData,
-    ) -> Option<Kernel<'a, N>> {
-        let nl = w.len();
-        let mut wn = w[..nl - 1]
-            .iter()
-            .map(|l| conv(l))
-            .collect::<Option<Vec<_>>>()?;
-        let mut bn = bh[..nl - 1]
-            .iter()
-            .map(|b| conv(b))
-            .collect::<Option<Vec<_>>>()?;
-        wn.push(vec![N::zero(); q * q]);
-        bn.push(vec![N::zero(); q]);
-        Some(Kernel {
-            q,
-            nl,
-            w: wn,
-            bh: bn,
-            fmul: N::zero(),
-            ty: vec![vec![N::zero(); q]; sd.targets.len()],
-            x: N::inputs(sd)?,
-            off: None,
-            off_f: Vec::new(),
-            off_f64: Vec::new(),
-            round: false,
-            hidden_only: true,
+            hidden_only: den.is_none(),
         })
     }
 }
@@ -788,7 +771,7 @@ fn finish_point<N: Num>(
 }
 
 /// Shortcut mode, the output layer alone: given where each point of `range` switched off
-/// (`offs`, from a [`Kernel::hidden`] pass), `f̃ = w[L] x̃ + bh[L]` (the output prefix map)
+/// (`offs`, from a hidden-only pass), `f̃ = w[L] x̃ + bh[L]` (the output prefix map)
 /// or the switched-off constant, then [`finish_point`]. Patterns, margin and spread come
 /// from the hidden pass.
 fn output_chunk<N: Num>(

@@ -126,35 +126,39 @@ pub(super) fn evaluate(
     let off_f64: Vec<Vec<f64>> = (off_f.iter())
         .map(|f| f.iter().map(Rat::to_f64).collect())
         .collect();
-    let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, &den).and_then(|mut k| {
+    // The switched-off numerators in `i128`: every layer, or the hidden layers only (the
+    // output entry then a zero placeholder).
+    let off_i128 = |hidden_only: bool| -> Option<Vec<Vec<Vec<i128>>>> {
+        (off_num.iter())
+            .map(|o| {
+                let keep = o.len() - hidden_only as usize;
+                let mut v = o[..keep]
+                    .iter()
+                    .map(|v| conv(v))
+                    .collect::<Option<Vec<_>>>()?;
+                if hidden_only {
+                    v.push(vec![0; q]);
+                }
+                Some(v)
+            })
+            .collect()
+    };
+    let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, Some(&den)).and_then(|mut k| {
         k.off_f = off_f.clone();
         k.off_f64 = off_f64.clone();
         k.round = round;
-        k.off = Some(
-            (off_num.iter())
-                .map(|o| o.iter().map(|v| conv(v)).collect::<Option<Vec<_>>>())
-                .collect::<Option<Vec<_>>>()?,
-        );
+        k.off = Some(off_i128(false)?);
         Some(k)
     });
     // When the output layer does not fit in `i128` (a least-squares output layer usually has
     // large denominators) the hidden layers may still: they run in `i128`, the output layer in
     // big integers.
-    let hidden = Kernel::<i128>::hidden(q, &wref, &bh, sd).and_then(|mut k| {
-        k.off = Some(
-            (off_num.iter())
-                .map(|o| {
-                    let mut v = (o[..o.len() - 1].iter())
-                        .map(|v| conv(v))
-                        .collect::<Option<Vec<_>>>()?;
-                    v.push(vec![0; q]);
-                    Some(v)
-                })
-                .collect::<Option<Vec<_>>>()?,
-        );
+    let hidden = Kernel::<i128>::from_parts(q, &wref, &bh, sd, None).and_then(|mut k| {
+        k.off = Some(off_i128(true)?);
         Some(k)
     });
-    let mut big = Kernel::<Int>::from_parts(q, &wref, &bh, sd, &den).expect("Int never overflows");
+    let mut big =
+        Kernel::<Int>::from_parts(q, &wref, &bh, sd, Some(&den)).expect("Int never overflows");
     big.off = Some(off_num);
     big.off_f = off_f;
     big.off_f64 = off_f64;
