@@ -263,12 +263,92 @@ proptest! {
     }
 }
 
+/// Data whose classes are uniform in the first layer's signs, and networks that keep them
+/// uniform for a while (so the class-by-class hidden pass of `fastexact::classwise` applies,
+/// or declines part-way): class `j` has every coordinate of sign `s_j`, drawn from few values
+/// (many ties in the margin, inside and across classes, and across several chunks); layer 1
+/// is `diag(d)` with `d > 0` and no bias; later layers are near-diagonal with small biases
+/// (some classes stay on, some switch off, some straddle and force the fallback).
+fn arb_uniform_case() -> impl Strategy<Value = (Network, Dataset)> {
+    (1usize..=3, 1usize..=3).prop_flat_map(|(q, hidden)| {
+        let class = (any::<bool>(), 1usize..=300, any::<u64>());
+        let layer = (
+            prop::collection::vec(1i64..=3, q),
+            prop::collection::vec(prop_oneof![4 => Just(0i64), 1 => -1i64..=1], q * q),
+            prop::collection::vec(-6i64..=2, q),
+        );
+        (
+            prop::collection::vec(class, q),
+            prop::collection::vec(layer, hidden),
+            arb_vec(q * q + q, false),
+        )
+            .prop_map(move |(classes, layers, out)| {
+                let classes = (classes.into_iter().enumerate())
+                    .map(|(j, (negative, n, seed))| {
+                        let sign = if negative { -1 } else { 1 };
+                        let inputs = (0..n as u64)
+                            .map(|i| {
+                                (0..q as u64)
+                                    .map(|m| {
+                                        let v = (seed ^ (i * 7 + m * 13)).wrapping_mul(2654435761);
+                                        Rat::from_i64(sign * (1 + (v >> 7) as i64 % 4))
+                                    })
+                                    .collect()
+                            })
+                            .collect();
+                        let target = (0..q).map(|m| Rat::from_i64((m == j) as i64)).collect();
+                        Class {
+                            name: None,
+                            target,
+                            target_given: false,
+                            inputs,
+                        }
+                    })
+                    .collect();
+                let data = Dataset::from_classes(classes).expect("valid shapes");
+                let mut net = Network {
+                    layers: (layers.into_iter().enumerate())
+                        .map(|(l, (d, off, b))| {
+                            let w = (0..q * q)
+                                .map(|i| match i / q == i % q {
+                                    true => Rat::from_i64(d[i / q]),
+                                    false if l > 0 => Rat::from_i64(off[i]),
+                                    false => Rat::zero(),
+                                })
+                                .collect();
+                            let b = match l {
+                                0 => vec![Rat::zero(); q],
+                                _ => b.into_iter().map(Rat::from_i64).collect(),
+                            };
+                            Layer {
+                                w: Matrix::from_vec(q, q, w),
+                                b,
+                            }
+                        })
+                        .collect(),
+                };
+                net.layers.push(Layer {
+                    w: Matrix::from_vec(q, q, out[..q * q].to_vec()),
+                    b: out[q * q..].to_vec(),
+                });
+                (net, data)
+            })
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
 
     /// Random networks (Q = 1..4, L = 0..3) on random rational data: fast == naive.
     #[test]
     fn fast_equals_naive((net, data) in arb_case()) {
+        check_same(&net, &data)?;
+    }
+
+    /// Class-uniform patterns (the class-by-class hidden pass) with many margin ties: fast
+    /// == naive.
+    #[test]
+    fn class_uniform_fast_equals_naive((net, data) in arb_uniform_case()) {
         check_same(&net, &data)?;
     }
 }

@@ -47,6 +47,14 @@
 //! layers (patterns, margin, spread) run in `i128` and the output layer (outputs, residuals,
 //! `SSE`) in big integers, on the same numerators.
 //!
+//! **Class by class** (`fastexact/classwise.rs`): in shortcut mode the hidden layers are first tried
+//! per class, from the least and largest value of each row functional over the class's
+//! points (cached per data set, so the shared cone rows are scanned once for all
+//! configurations); when every class is uniform (each layer all `> 0` or all `< 0` on the
+//! whole class) the patterns, switch-off layers, margin and spread follow without a pass over
+//! the points, and only the output layer runs point by point. Points of one class switched
+//! off at one layer share their residual, so its square is computed once.
+//!
 //! When the common data denominator would exceed [`MAX_DENOMINATOR_BITS`] (data with many
 //! unrelated denominators) the naive per-point rational code is used instead: same results.
 //!
@@ -65,6 +73,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
+mod classwise;
 mod shortcut;
 pub use shortcut::Spread;
 
@@ -96,6 +105,11 @@ pub struct ScaledData {
     pub targets: Vec<Vec<Int>>,
     /// `x̃` as `i128` when every entry fits in an `i64` (machine-integer fast path).
     small: Option<Vec<i128>>,
+    /// The points of each class (data order, 0-based), `points[classes[j]]`.
+    pub classes: Vec<std::ops::Range<usize>>,
+    /// Per-class extremes of row functionals, shared by every evaluation on this data
+    /// ([`classwise`]).
+    extremes: std::sync::Arc<classwise::RowExtremes>,
 }
 
 /// `lcm` of the denominators of `vals`, `None` once it exceeds `max_bits`.
@@ -183,6 +197,13 @@ impl ScaledData {
             .iter()
             .map(|v| v.to_i64().map(i128::from))
             .collect::<Option<Vec<i128>>>();
+        let mut start = 0;
+        let classes = (data.classes.iter())
+            .map(|c| {
+                start += c.inputs.len();
+                start - c.inputs.len()..start
+            })
+            .collect();
         Some(ScaledData {
             q,
             denom,
@@ -191,6 +212,8 @@ impl ScaledData {
             target_denom,
             targets,
             small,
+            classes,
+            extremes: Default::default(),
         })
     }
     /// `N`, the number of points.
@@ -755,6 +778,19 @@ fn finish_point<N: Num>(
         }
         part.on_count += 1;
     }
+    push_output(k, part, f, off_at, out_den);
+    Ok(())
+}
+
+/// The output (exact or rounded, `Kernel::round`) of one point with output numerators `f`,
+/// or the switched-off constant.
+fn push_output<N: Num>(
+    k: &Kernel<'_, N>,
+    part: &mut Part<N>,
+    f: &[N],
+    off_at: Option<usize>,
+    out_den: &Int,
+) {
     match (off_at, k.round) {
         (Some(o), false) => part.outputs.push(k.off_f[o].clone()),
         (Some(o), true) => part.rounded.extend_from_slice(&k.off_f64[o]),
@@ -767,7 +803,6 @@ fn finish_point<N: Num>(
             (part.rounded).extend(f.iter().map(|v| Int::ratio_to_f64(&v.to_int(), out_den)))
         }
     }
-    Ok(())
 }
 
 /// Shortcut mode, the output layer alone: given where each point of `range` switched off
@@ -787,7 +822,20 @@ fn output_chunk<N: Num>(
     let off = k.off.as_ref().expect("shortcut mode");
     let (mut f, mut r) = (vec![N::zero(); q], vec![N::zero(); q]);
     let w = &k.w[nl - 1];
+    // Points of one class switched off at one layer share their residual: `(class, layer,
+    // Σ r̃²)` of the previous such point.
+    let mut last: Option<(usize, usize, N)> = None;
     for (p, off_at) in range.zip(offs) {
+        let j = sd.points[p].0;
+        if let (Some(o), Some((lj, lo, rr))) = (off_at, &last) {
+            if (*lj, *lo) == (j, *o) {
+                part.sse.add(rr).ov()?;
+                if full {
+                    push_output(k, &mut part, &f, *off_at, out_den);
+                }
+                continue;
+            }
+        }
         match off_at {
             Some(o) => (f.iter_mut())
                 .zip(&off[*o][nl - o - 2])
@@ -804,16 +852,17 @@ fn output_chunk<N: Num>(
                 }
             }
         }
-        finish_point(
-            k,
-            &mut part,
-            &f,
-            &mut r,
-            sd.points[p].0,
-            *off_at,
-            out_den,
-            full,
-        )?;
+        finish_point(k, &mut part, &f, &mut r, j, *off_at, out_den, full)?;
+        last = match off_at {
+            Some(o) => {
+                let mut rr = N::zero();
+                for rm in &r {
+                    rr.add_mul(rm, rm).ov()?;
+                }
+                Some((j, *o, rr))
+            }
+            None => None,
+        };
     }
     Ok(part)
 }
@@ -1014,7 +1063,6 @@ fn run_kernels(
     norm: Normalisation,
     full: bool,
 ) -> Result<Run, Stop> {
-    let q = sd.q;
     let nl = den.h.len() - 1;
     let n = sd.n();
     let out_den = &den.h[nl];
@@ -1027,6 +1075,29 @@ fn run_kernels(
     // Likewise for the split (hidden layers in `i128`, output layer in big integers).
     let overflowed = AtomicBool::new(false);
     let hidden_overflowed = AtomicBool::new(false);
+    // Shortcut mode: the hidden layers class by class from the shared row extremes
+    // ([`classwise`]) when every class is uniform; the output layer point by point.
+    let by_class = (big.off.is_some())
+        .then(|| hidden.as_ref().or(small.as_ref()))
+        .flatten()
+        .and_then(|k| classwise::hidden(k, sd, full));
+    if let Some(h) = by_class {
+        let outputs = ranges
+            .into_par_iter()
+            .map(|range| {
+                let offs = &h.offs[range.clone()];
+                if let Some(k) = small.as_ref().filter(|_| !overflowed.load(Relaxed)) {
+                    match output_chunk(k, sd, out_den, range.clone(), offs, full) {
+                        Ok(part) => return Ok(part.into_int()),
+                        Err(_) => overflowed.store(true, Relaxed),
+                    }
+                }
+                output_chunk(big, sd, out_den, range, offs, full)
+            })
+            .collect::<Result<Vec<_>, Stop>>()?;
+        let parts = std::iter::once(h.into_int()).chain(outputs).collect();
+        return Ok(combine(parts, den, big, sd, norm, full));
+    }
     let parts: Vec<Part<Int>> = ranges
         .into_par_iter()
         .map(|range| {
@@ -1056,7 +1127,20 @@ fn run_kernels(
             run_chunk(big, sd, out_den, range, full)
         })
         .collect::<Result<_, Stop>>()?;
-    // Combine in chunk order.
+    Ok(combine(parts, den, big, sd, norm, full))
+}
+
+/// The chunks' partial results combined in chunk order into the [`Run`].
+fn combine(
+    parts: Vec<Part<Int>>,
+    den: &Denoms,
+    big: &Kernel<'_, Int>,
+    sd: &ScaledData,
+    norm: Normalisation,
+    full: bool,
+) -> Run {
+    let (q, n) = (sd.q, sd.n());
+    let nl = den.h.len() - 1;
     let mut outputs = Vec::with_capacity(if big.round { 0 } else { n });
     let mut rounded = Vec::with_capacity(if big.round { n * q } else { 0 });
     let mut patterns = Vec::with_capacity(n);
@@ -1175,11 +1259,11 @@ fn run_kernels(
         gradient,
         patterns,
     };
-    Ok(Run {
+    Run {
         eval: e,
         spread,
         rounded,
-    })
+    }
 }
 
 /// What [`run_kernels`] gives: the evaluation, the [`shortcut::Spread`] (shortcut mode with
