@@ -509,24 +509,28 @@ impl Network {
                 }
                 continue;
             }
-            let mut record: Adds = Vec::new();
-            let mut add = |grad: &mut [Vec<f64>], layer: usize, idx: usize, v: f64| {
-                grad[layer][idx] += v;
-                if off_at.is_some() {
-                    record.push((layer, idx, v));
-                }
-            };
+            // Recorded for a switched-off point; adding `-0.0` changes nothing, so it is
+            // not recorded.
+            let (recording, mut record): (bool, Adds) = (off_at.is_some(), Vec::new());
             delta.copy_from_slice(&r);
             for l in (0..nl).rev() {
-                let h = &hs[l * q..(l + 1) * q];
+                let (h, g) = (&hs[l * q..(l + 1) * q], &mut grad[l]);
                 for (m, &dm) in delta.iter().enumerate() {
                     if !nonzero(dm) {
                         continue;
                     }
-                    for (k, &hk) in h.iter().enumerate() {
-                        add(&mut grad, l, m * q + k, skip_zero(hk, dm * hk));
+                    let row = g[m * q..(m + 1) * q].iter_mut().zip(h);
+                    for (k, (gk, &hk)) in row.enumerate() {
+                        let v = skip_zero(hk, dm * hk);
+                        *gk += v;
+                        if recording && !(v == 0.0 && v.is_sign_negative()) {
+                            record.push((l, m * q + k, v));
+                        }
                     }
-                    add(&mut grad, l, q * q + m, dm);
+                    g[q * q + m] += dm;
+                    if recording {
+                        record.push((l, q * q + m, dm));
+                    }
                 }
                 if l == 0 {
                     break;
