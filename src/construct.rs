@@ -31,12 +31,11 @@
 
 use crate::arith::Rat;
 use crate::cones::{
-    apexes_affinely_independent, one_vs_rest, sequential_cones_with_sums, Cone, ConeFailure,
-    PointRef,
+    apexes_affinely_independent, one_vs_rest, sequential_cones_with_sums, verify_cone, Cone,
+    ConeFailure, PointRef,
 };
 use crate::data::{ClassStats, Dataset};
 use crate::lsq::Moments;
-use crate::matrix::dot;
 use crate::matrix::Matrix;
 use crate::network::{from_cumulative, Layer, Network};
 
@@ -312,17 +311,14 @@ fn shared_plan_cones(
             cones.push(c);
         }
     }
+    let merged_apexes: Vec<Vec<Rat>> = cones.iter().map(|c| c.apex.clone()).collect();
+    let merged_refs: Vec<&[Rat]> = merged_apexes.iter().map(|a| a.as_slice()).collect();
     for u in (0..plan.units.len()).filter(|u| !merged.contains(u)) {
         let mut c = fixed.get(plan.units[u][0])?.clone();
         c.unit = u;
-        // Every merged apex strictly in the forward cone: (n·a − β) + κ (a_m − apex_m) > 0.
-        for m in cones.iter().filter(|k| merged.contains(&k.unit)) {
-            let s = dot(&c.normal, &m.apex) - &c.beta;
-            let ok = (m.apex.iter().zip(&c.apex))
-                .all(|(x, a)| (&s + &(&c.kappa * &(x - a))).is_positive());
-            if !ok {
-                return None;
-            }
+        // Every merged apex strictly in the forward cone.
+        if !merged_refs.is_empty() {
+            verify_cone(&c, &[], &merged_refs)?;
         }
         cones.push(c);
     }

@@ -175,8 +175,8 @@ pub(super) fn hidden(k: &Kernel<'_, i128>, sd: &ScaledData, full: bool) -> Optio
                 continue;
             }
             if ext[l].is_none() {
-                let rows = (0..q)
-                    .map(|m| k.ext_row(sd, l, m))
+                let rows = (k.w[l].chunks(q))
+                    .map(|row| sd.extremes.get(sd, row))
                     .collect::<Option<Vec<_>>>()?;
                 ext[l] = Some(rows);
             }
@@ -226,12 +226,4 @@ pub(super) fn hidden(k: &Kernel<'_, i128>, sd: &ScaledData, full: bool) -> Optio
     }
     part.margin = margin;
     Some(part)
-}
-
-impl Kernel<'_, i128> {
-    /// The per-class extremes of row `m` of hidden layer `l` (without the bias).
-    fn ext_row(&self, sd: &ScaledData, l: usize, m: usize) -> Option<Vec<Extremes>> {
-        sd.extremes
-            .get(sd, &self.w[l][m * self.q..(m + 1) * self.q])
-    }
 }
