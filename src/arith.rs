@@ -122,6 +122,48 @@ fn err<T>(msg: impl Into<String>) -> Result<T, NumberError> {
     Err(NumberError(msg.into()))
 }
 
+/// Largest number of decimal digits a parsed number may have in memory, whatever the limit
+/// flags say (about 1.7 GB of limbs): above it the parser refuses instead of letting the
+/// allocator abort.
+pub const MAX_MATERIALISED_DIGITS: i128 = 1 << 32;
+
+/// The value of the decimal digit string `digits` if it is at most `limit`, else `None`.
+/// Compared as text (leading zeros removed, then length, then lexicographic), so that an
+/// exponent of any length is judged without a fixed-width conversion that could wrap.
+///
+/// ```
+/// use dlgeom_cert::arith::exponent_within;
+/// assert_eq!(exponent_within("0007", 10), Some(7));
+/// assert_eq!(exponent_within("18446744073709551615", u64::MAX), Some(u64::MAX));
+/// assert_eq!(exponent_within("18446744073709551616", u64::MAX), None);
+/// assert_eq!(exponent_within("99999999999999999999", u64::MAX), None);
+/// assert_eq!(exponent_within("11", 10), None);
+/// ```
+pub fn exponent_within(digits: &str, limit: u64) -> Option<u64> {
+    let t = digits.trim_start_matches('0');
+    let lim = limit.to_string();
+    let within = t.len() < lim.len() || (t.len() == lim.len() && t <= lim.as_str());
+    if !within {
+        return None;
+    }
+    if t.is_empty() {
+        return Some(0);
+    }
+    t.parse::<u64>().ok()
+}
+
+/// `s` itself when short, else its first and last 20 characters around the count of those
+/// left out (a hostile number can be megabytes long; a message quotes it readably).
+fn shorten_text(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= 60 {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(20).collect();
+    let tail: String = s.chars().skip(n - 20).collect();
+    format!("{head}…({} characters)…{tail}", n - 40)
+}
+
 fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -315,7 +357,10 @@ impl Rat {
                     "\"{s}\" is not a number (expected e.g. -7, 3/4, 0.125, -1.5e-3)"
                 ));
             }
-            let mut e: i64 = 0;
+            // The exponent is read as a decimal magnitude compared with the limit digit
+            // string against digit string: no fixed-width integer can wrap or saturate
+            // into an accepted value (`1e18446744073709551616` is refused, never `1e-1`).
+            let mut e: i128 = 0;
             if let Some(x) = exp {
                 let (eneg, ed) = match x.as_bytes().first() {
                     Some(b'-') => (true, &x[1..]),
@@ -325,29 +370,61 @@ impl Rat {
                 if !is_digits(ed) {
                     return err(format!("\"{s}\" has a malformed exponent"));
                 }
-                let trimmed = ed.trim_start_matches('0');
-                let mag: u64 = if trimmed.len() > 18 {
-                    u64::MAX
-                } else {
-                    trimmed.parse::<u64>().unwrap_or(0)
+                let mag = match exponent_within(ed, limits.max_exponent) {
+                    Some(m) => m,
+                    None => {
+                        return err(format!(
+                            "\"{}\": exponent magnitude exceeds the limit of {} (raise it with --max-exponent)",
+                            shorten_text(s),
+                            limits.max_exponent
+                        ))
+                    }
                 };
-                if mag > limits.max_exponent {
-                    return err(format!(
-                        "\"{s}\": exponent magnitude exceeds the limit of {} (raise it with --max-exponent)",
-                        limits.max_exponent
-                    ));
-                }
-                e = if eneg { -(mag as i64) } else { mag as i64 };
+                e = if eneg {
+                    -i128::from(mag)
+                } else {
+                    i128::from(mag)
+                };
             }
             let all = format!("{ip}{fp}");
-            let m = Natural::from_str(if all.is_empty() { "0" } else { &all })
-                .map_err(|_| NumberError(format!("bad digits in \"{s}\"")))?;
-            let e = e - fp.len() as i64;
-            let ten = Natural::from(10u32);
-            if e >= 0 {
-                Rational::from(m * (&ten).pow(e as u64))
+            let significant = all.trim_start_matches('0');
+            // `e` and `fp.len()` are both below 2^64, so the difference fits in an i128.
+            let e = e - fp.len() as i128;
+            if significant.is_empty() {
+                // Zero, whatever the exponent: nothing to allocate.
+                Rational::from(0u32)
             } else {
-                Rational::from_naturals(m, (&ten).pow((-e) as u64))
+                // Size the value before allocating it (MATH-free, but it is what keeps a
+                // 20-byte input from demanding gigabytes): `m·10^e` with `e ≥ 0` has exactly
+                // `digits(m) + e` digits; `m/10^k` in lowest terms has a denominator
+                // `10^k/g` with `g | m`, so more than `k − digits(m)` digits.
+                let sig = significant.len() as i128;
+                let least_digits = if e >= 0 { sig + e } else { -e - sig + 1 };
+                if least_digits > limits.max_digits as i128 {
+                    return err(format!(
+                        "\"{}\" has at least {least_digits} digits in lowest terms p/q, more than the limit of {} (raise it with --max-digits)",
+                        shorten_text(s),
+                        limits.max_digits
+                    ));
+                }
+                // What survives the limit test is at most `max_digits + 2·digits(text)`
+                // digits; refuse what no machine can hold (2^32 decimal digits ≈ 1.7 GB)
+                // instead of aborting in the allocator when the limits were raised.
+                let alloc_digits = if e >= 0 { sig + e } else { sig - e };
+                if alloc_digits > MAX_MATERIALISED_DIGITS {
+                    return err(format!(
+                        "\"{}\" would need about {alloc_digits} digits in memory, more than this tool can hold ({MAX_MATERIALISED_DIGITS})",
+                        shorten_text(s)
+                    ));
+                }
+                let m = Natural::from_str(significant)
+                    .map_err(|_| NumberError(format!("bad digits in \"{}\"", shorten_text(s))))?;
+                let ten = Natural::from(10u32);
+                if e >= 0 {
+                    Rational::from(m * (&ten).pow(e as u64))
+                } else {
+                    Rational::from_naturals(m, (&ten).pow((-e) as u64))
+                }
             }
         };
         // The limit also bounds the canonical text `p/q` (lowest terms), which is what the

@@ -266,7 +266,11 @@ impl Dataset {
     /// - Coordinates are exact numbers as in JSON strings (`-7`, `3/4`, `0.125`, `1e-3`).
     /// - Targets are one-hot.
     /// - Blank lines and lines starting with `#` are skipped. The first remaining row is a
-    ///   header (and skipped) when none of its coordinate fields is a number.
+    ///   header (and skipped) exactly when every coordinate field is a name
+    ///   ([`is_header_name`]: it starts with a letter or `_` and is not a spelling of NaN or
+    ///   infinity) and its first field is not a class label of a later row; any other row
+    ///   is data, and a coordinate that does not parse is an error naming its line and
+    ///   column. A row is never dropped because its numbers failed to parse.
     ///
     /// ```
     /// use dlgeom_cert::data::{DataLimits, Dataset};
@@ -287,6 +291,7 @@ impl Dataset {
         let mut inputs: Vec<Vec<Vec<Rat>>> = Vec::new();
         let mut ncols: Option<usize> = None;
         let mut points = 0usize;
+        let mut header: Option<(usize, String)> = None;
         for (k, raw_line) in body.split('\n').enumerate() {
             let ln = k + 1;
             let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
@@ -311,10 +316,8 @@ impl Dataset {
                         )));
                     }
                     ncols = Some(cols);
-                    let is_header = fields[1..]
-                        .iter()
-                        .all(|f| Rat::parse_with(f, &limits.number).is_err());
-                    if is_header {
+                    if fields[1..].iter().all(|f| is_header_name(f)) {
+                        header = Some((ln, fields[0].to_owned()));
                         continue;
                     }
                 }
@@ -339,7 +342,8 @@ impl Dataset {
                     Ok(v) => x.push(v),
                     Err(e) => {
                         return Err(DataError::new(format!(
-                            "line {ln}, class {}, coordinate {}: {}",
+                            "line {ln}, column {} (class {}, coordinate {}): {}",
+                            m + 2,
                             quote(label),
                             m + 1,
                             shorten(&e.0)
@@ -382,6 +386,14 @@ impl Dataset {
             return Err(DataError::new(
                 "the CSV file has a header but no data rows: expected rows class,x_1,…,x_Q",
             ));
+        }
+        if let Some((hl, first)) = &header {
+            if index.contains_key(first.as_str()) {
+                return Err(DataError::new(format!(
+                    "line {hl}: this row is read as a header (no coordinate field looks like a number), but its first field {} is also a class label of the data rows; a data row must have numeric coordinates, and a header must not name a class",
+                    quote(first)
+                )));
+            }
         }
         let q = c - 1;
         if labels.len() != q {
@@ -694,6 +706,28 @@ fn utf8(bytes: &[u8]) -> Result<&str, DataError> {
             e.valid_up_to()
         ))
     })
+}
+
+/// `true` iff a CSV field can only be a column name, never a number or a misspelt one:
+/// non-empty, its first character a letter or `_`, and not `nan`, `inf` or `infinity` in
+/// any case (with or without a sign, which already makes it number-like). This is the
+/// explicit header rule of [`Dataset::from_csv_bytes`]: whether a field *parses* under the
+/// current limits plays no part, so raising `--max-exponent` cannot change which rows are
+/// data.
+///
+/// ```
+/// use dlgeom_cert::data::is_header_name;
+/// assert!(is_header_name("x1") && is_header_name("sepal length") && is_header_name("_a"));
+/// assert!(!is_header_name("1e10001") && !is_header_name("NaN") && !is_header_name("Inf"));
+/// assert!(!is_header_name("-x") && !is_header_name(".5") && !is_header_name(""));
+/// ```
+pub fn is_header_name(field: &str) -> bool {
+    let lower = field.to_lowercase();
+    let starts_like_name = field
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    starts_like_name && !matches!(lower.as_str(), "nan" | "inf" | "infinity")
 }
 
 fn unquote(f: &str) -> &str {

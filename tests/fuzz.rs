@@ -47,9 +47,8 @@ use common::*;
 use dlgeom_cert::arith::Rat;
 use dlgeom_cert::checker::{check_json, Backend, Report};
 use dlgeom_cert::data::{DataError, DataLimits, Dataset};
-use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
-use num_traits::{One, Zero};
+use num_traits::One;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -129,85 +128,17 @@ fn no_panic<T>(what: &str, input: &str, f: impl FnOnce() -> T) -> Result<T, Test
 // Reference number parser (independent of `dlgeom_cert::arith`, on num-bigint)
 // ---------------------------------------------------------------------------------------
 
-const MAX_EXPONENT: u64 = 10_000;
 const MAX_DIGITS: usize = 100_000;
 
 fn all_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    common::decimal::digits_only(s)
 }
 
-fn big(s: &str) -> BigInt {
-    if s.is_empty() {
-        BigInt::zero()
-    } else {
-        s.parse().expect("digits")
-    }
-}
-
-/// The value of exact number text as `Rat::parse` documents it (`[-+]digits`,
-/// `[-+]digits/digits`, `[-+][digits][.digits][e[-+]digits]` with some digit before or after
-/// the point; no zero denominator; `|exponent| ≤ 10000`; at most 100000 digits), or `None`.
+/// The value of exact number text as `Rat::parse` documents it at the default limits
+/// (`|exponent| ≤ 10000`, at most 100000 digits), or `None`: the shared reference reader
+/// [`common::decimal::reference`].
 fn reference(s: &str) -> Option<BigRational> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if body.bytes().filter(u8::is_ascii_digit).count() > MAX_DIGITS {
-        return None;
-    }
-    let value = if let Some((n, d)) = body.split_once('/') {
-        if !all_digits(n) || !all_digits(d) || big(d).is_zero() {
-            return None;
-        }
-        BigRational::new(big(n), big(d))
-    } else {
-        let (mant, exp) = match body.find(['e', 'E']) {
-            Some(i) => (&body[..i], Some(&body[i + 1..])),
-            None => (body, None),
-        };
-        let (ip, fp) = mant.split_once('.').unwrap_or((mant, ""));
-        let ok = |p: &str| p.is_empty() || all_digits(p);
-        if (ip.is_empty() && fp.is_empty()) || !ok(ip) || !ok(fp) {
-            return None;
-        }
-        let e: i64 = match exp {
-            None => 0,
-            Some(x) => {
-                let (eneg, ed) = match x.as_bytes().first() {
-                    Some(b'-') => (true, &x[1..]),
-                    Some(b'+') => (false, &x[1..]),
-                    _ => (false, x),
-                };
-                if !all_digits(ed) {
-                    return None;
-                }
-                let mag: BigUint = ed.parse().expect("digits");
-                if mag > BigUint::from(MAX_EXPONENT) {
-                    return None;
-                }
-                let m = i64::try_from(mag).expect("small");
-                if eneg {
-                    -m
-                } else {
-                    m
-                }
-            }
-        };
-        let m = big(&format!("{ip}{fp}"));
-        let e = e - fp.len() as i64;
-        let ten = BigInt::from(10);
-        if e >= 0 {
-            BigRational::from_integer(m * num_traits::pow(ten, e as usize))
-        } else {
-            BigRational::new(m, num_traits::pow(ten, (-e) as usize))
-        }
-    };
-    // The limit bounds the canonical text too (what the tool writes must read back).
-    if digit_count(&canon(&value)) > MAX_DIGITS {
-        return None;
-    }
-    Some(if neg { -value } else { value })
+    common::decimal::reference(s, &dlgeom_cert::arith::ParseLimits::default())
 }
 
 /// Canonical text `p/q` (lowest terms, `q > 0`) or `p`.
@@ -928,10 +859,6 @@ fn data_csv_wellformed() {
 // ---------------------------------------------------------------------------------------
 // Rat::parse
 // ---------------------------------------------------------------------------------------
-
-fn digit_count(s: &str) -> usize {
-    s.bytes().filter(u8::is_ascii_digit).count()
-}
 
 fn check_rat(s: &str) -> Result<(), TestCaseError> {
     let got = no_panic("Rat::parse", s, || Rat::parse(s))?;

@@ -3,6 +3,8 @@
 //! Everything else that changes a certificate must be rejected.
 #![allow(dead_code)]
 
+pub mod decimal;
+
 use dlgeom_cert::arith::Rat;
 use dlgeom_cert::data::Dataset;
 use serde_json::Value;
