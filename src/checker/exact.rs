@@ -115,11 +115,35 @@ fn class_moments<N: Num>(pts: &[Point<N>]) -> Vec<Moments<N>> {
 /// See [`Net::shortcuts`].
 struct Shortcuts<N> {
     c: Mat<N>,
-    /// Per layer `ℓ`: the `z` and `h` of the rest of the pass from `h^{ℓ+1} = 0`.
-    off: Vec<Vec<(Row<N>, Row<N>)>>,
+    /// The `z` and `h` of the rest of the pass from `h^{ℓ+1} = 0`, per layer `ℓ`, as shared
+    /// chains ([`OffChains`]).
+    off: OffChains<N>,
     /// Row `m` of `p[ℓ]` times `d[ℓ][m]`, the lcm of its denominators (integers).
     ps: Vec<Mat<N>>,
     d: Mat<N>,
+}
+
+/// The switched-off rests of [`Shortcuts`]: node `i` holds the `z` and `h` of one layer
+/// and the node of the next layer; `start[ℓ]` begins the pass from `h^{ℓ+1} = 0`. A pass
+/// whose `h` is `0` again at a later layer continues as the pass started there, so it links
+/// to that chain instead of storing the rest again: `O(L)` nodes when the rests reach
+/// `0` or a few constant states (as in every constructed network), not `L(L+1)/2`.
+struct OffChains<N> {
+    nodes: Vec<(Row<N>, Row<N>)>,
+    next: Vec<Option<usize>>,
+    start: Vec<usize>,
+}
+
+impl<N: Num> OffChains<N> {
+    /// The rest of the pass from `h^{ℓ+1} = 0`: `(z, h)` of layers `ℓ+2, …`, then `f`.
+    fn chain(&self, l: usize) -> impl Iterator<Item = &(Row<N>, Row<N>)> + '_ {
+        let mut cur = Some(self.start[l]);
+        std::iter::from_fn(move || {
+            let i = cur?;
+            cur = self.next[i];
+            Some(&self.nodes[i])
+        })
+    }
 }
 
 /// [`Net::forward`]'s prefix maps for the inputs whose denominators have one lcm `dx`: per
@@ -282,18 +306,35 @@ impl<N: Num> Net<N> {
                     .collect()
             })
             .collect();
-        let off = (0..self.w.len() - 1)
-            .map(|l| {
-                let mut h = vec![N::zero(); self.q];
-                let mut zs = Vec::new();
-                for (w, b) in self.w.iter().zip(&self.b).skip(l + 1) {
-                    let v = affine(w, &h, b);
-                    h = relu(&v);
-                    zs.push((Arc::new(v), Arc::new(h.clone())));
+        let nl = self.w.len();
+        let mut off = OffChains {
+            nodes: Vec::new(),
+            next: Vec::new(),
+            start: vec![0; nl - 1],
+        };
+        // Last layer first, so that the chain a pass joins at `h = 0` is already built.
+        for l in (0..nl - 1).rev() {
+            let mut h = vec![N::zero(); self.q];
+            let mut prev: Option<usize> = None;
+            for j in l + 1..nl {
+                // `h` enters layer `j` (0-based): once it is 0 again, this pass is the one
+                // from `h^j = 0`.
+                if let Some(p) = prev.filter(|_| h.iter().all(|v| v.sign() == 0)) {
+                    off.next[p] = Some(off.start[j - 1]);
+                    break;
                 }
-                zs
-            })
-            .collect();
+                let v = affine(&self.w[j], &h, &self.b[j]);
+                h = relu(&v);
+                off.nodes.push((Arc::new(v), Arc::new(h.clone())));
+                off.next.push(None);
+                let i = off.nodes.len() - 1;
+                match prev {
+                    Some(p) => off.next[p] = Some(i),
+                    None => off.start[l] = i,
+                }
+                prev = Some(i);
+            }
+        }
         Shortcuts { c, off, ps, d }
     }
     /// [`Scaled`] for inputs with denominator lcm `dx`.
@@ -357,7 +398,7 @@ impl<N: Num> Net<N> {
             });
             z.push(v);
             if off {
-                for (zv, hv) in &s.off[l] {
+                for (zv, hv) in s.off.chain(l) {
                     h.push(hv.clone());
                     z.push(zv.clone());
                 }
