@@ -361,11 +361,13 @@ pub mod plans {
     }
     /// [`partial_all`] one plan at a time (the `2^Q − 2` plans are never held at once).
     pub fn partial_iter(q: usize) -> impl Iterator<Item = Plan> {
-        (1..q).flat_map(move |k| Combinations::new(q, k)).map(move |s| Plan {
-            family: Family::Partial,
-            passing: (0..q).filter(|c| !s.contains(c)).collect(),
-            units: s.into_iter().map(|c| vec![c]).collect(),
-        })
+        (1..q)
+            .flat_map(move |k| Combinations::new(q, k))
+            .map(move |s| Plan {
+                family: Family::Partial,
+                passing: (0..q).filter(|c| !s.contains(c)).collect(),
+                units: s.into_iter().map(|c| vec![c]).collect(),
+            })
     }
     /// §7b: every subset `T` with `|T| ≥ 2` merged, the rest singletons. Collects
     /// [`merged_subsets_iter`].
@@ -374,16 +376,18 @@ pub mod plans {
     }
     /// [`merged_subsets`] one plan at a time, in order of `|T|`, then lexicographically.
     pub fn merged_subsets_iter(q: usize) -> impl Iterator<Item = Plan> {
-        (2..=q).flat_map(move |k| Combinations::new(q, k)).map(move |t| {
-            let mut units = vec![t.clone()];
-            units.extend((0..q).filter(|c| !t.contains(c)).map(|c| vec![c]));
-            units.sort();
-            Plan {
-                family: Family::Grouped,
-                units,
-                passing: vec![],
-            }
-        })
+        (2..=q)
+            .flat_map(move |k| Combinations::new(q, k))
+            .map(move |t| {
+                let mut units = vec![t.clone()];
+                units.extend((0..q).filter(|c| !t.contains(c)).map(|c| vec![c]));
+                units.sort();
+                Plan {
+                    family: Family::Grouped,
+                    units,
+                    passing: vec![],
+                }
+            })
     }
     /// §7b: every set partition of `{1..Q}` with at least one merged group (the all-singleton
     /// partition is [`global`]), in a fixed order (restricted growth strings). Collects

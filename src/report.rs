@@ -104,7 +104,11 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
             format!(
                 "not run: the {} famil{} left out by --families",
                 names.join(" and "),
-                if names.len() == 1 { "y was" } else { "ies were" }
+                if names.len() == 1 {
+                    "y was"
+                } else {
+                    "ies were"
+                }
             )
         })
     };

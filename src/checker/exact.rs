@@ -1653,6 +1653,42 @@ mod tests {
         }
     }
 
+    /// The switched-off rests of a constructed deep network are stored as `O(L)` shared
+    /// vectors (the old table held one rest per layer, `L(L+1)/2` vectors), and every chain
+    /// is the plain pass from `h = 0`: the depth-memory regression of the checker.
+    #[test]
+    fn switched_off_rests_are_linear_in_depth() {
+        let data = Dataset::load(
+            std::path::Path::new("examples/three_classes.json"),
+            &crate::data::DataLimits::default(),
+        )
+        .expect("example loads");
+        let layers = 120;
+        let c = crate::construct::build(&data, layers, &crate::construct::plans::global(data.q))
+            .expect("global builds");
+        let rec = crate::verify::network_record(&c.network);
+        let net: Net<Rat> = network(&rec, data.q).expect("valid network");
+        let s = net.shortcuts();
+        let nl = net.w.len();
+        assert!(
+            s.off.nodes.len() <= (data.q + 1) * nl,
+            "{} stored rests for {nl} layers",
+            s.off.nodes.len()
+        );
+        for l in 0..nl - 1 {
+            let mut h = vec![Rat::zero(); data.q];
+            let want: Vec<Vec<Rat>> = (l + 1..nl)
+                .map(|j| {
+                    let v = affine(&net.w[j], &h, &net.b[j]);
+                    h = relu(&v);
+                    v
+                })
+                .collect();
+            let got: Vec<Vec<Rat>> = s.off.chain(l).map(|(z, _)| z.to_vec()).collect();
+            assert_eq!(got, want, "rest from layer {l}");
+        }
+    }
+
     /// The representative-subset rank equals the rank of the full Jacobian, on small random
     /// networks and data (deterministic pseudo-random rationals with small denominators).
     #[test]

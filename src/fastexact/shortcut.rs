@@ -228,7 +228,11 @@ pub(super) fn evaluate(
     let off_num: Suffixes<Int> = off
         .map(|l, z| {
             let mut c2 = (Int::one(), den_h[l + 1].clone());
-            Some(z.iter().map(|v| scale_to(v, &den_h[l + 1], &mut c2)).collect())
+            Some(
+                z.iter()
+                    .map(|v| scale_to(v, &den_h[l + 1], &mut c2))
+                    .collect(),
+            )
         })
         .expect("Int never overflows");
     let r = den_h[nl].lcm(&sd.target_denom);
@@ -412,4 +416,78 @@ fn moment_gradient(
     }
     .expect("n > 0");
     g.iter().map(|v| v * &scale).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::construct::{build, plans};
+    use crate::data::{DataLimits, Dataset};
+    use crate::network::Layer;
+
+    /// The naive rest of the pass from `h^k = 0`: `z` of every later layer.
+    fn naive(net: &Network, k: usize) -> Vec<Vec<Rat>> {
+        let mut h = vec![Rat::zero(); net.width()];
+        (k + 1..net.layers.len())
+            .map(|l| {
+                let layer = &net.layers[l];
+                let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
+                    .map(|(a, b)| a + b)
+                    .collect();
+                h = z.iter().map(Rat::relu).collect();
+                z
+            })
+            .collect()
+    }
+
+    fn check_against_naive(net: &Network) -> usize {
+        let s = Suffixes::build(net);
+        let nl = net.layers.len();
+        for k in 0..nl - 1 {
+            let want = naive(net, k);
+            let got: Vec<Vec<Rat>> = s.chain(k).map(|z| z.to_vec()).collect();
+            assert_eq!(got, want, "suffix from layer {k}");
+            assert_eq!(s.output(k), &want[want.len() - 1][..]);
+            let min = want[..want.len() - 1].iter().flatten().map(Rat::abs).min();
+            assert_eq!(s.hidden_min_abs(nl)[k], min, "least |z| after layer {k}");
+        }
+        s.z.len()
+    }
+
+    /// The shared chains hold exactly the naive suffixes, and for a constructed deep network
+    /// only `O(L)` vectors (the old table held `L(L+1)/2`): the depth-memory regression.
+    #[test]
+    fn suffix_chains_equal_the_naive_rests_and_are_linear_in_depth() {
+        let data = Dataset::load(
+            std::path::Path::new("examples/three_classes.json"),
+            &DataLimits::default(),
+        )
+        .expect("example loads");
+        let layers = 120;
+        let c = build(&data, layers, &plans::global(data.q)).expect("global builds");
+        let nodes = check_against_naive(&c.network);
+        let nl = c.network.layers.len();
+        assert!(
+            nodes <= (data.q + 1) * nl,
+            "{nodes} stored suffix vectors for {nl} layers (a table would hold {})",
+            nl * (nl - 1) / 2
+        );
+        // A small network with negative, positive and mixed biases: same values.
+        let q = 2;
+        let m = |a: i64, b: i64, c: i64, d: i64| {
+            crate::matrix::Matrix::from_rows(&[
+                vec![Rat::from_i64(a), Rat::from_i64(b)],
+                vec![Rat::from_i64(c), Rat::from_i64(d)],
+            ])
+        };
+        let layers: Vec<Layer> = (0..7)
+            .map(|i| Layer {
+                w: m(1 + i % 2, -1, i - 3, 2),
+                b: (0..q)
+                    .map(|j| Rat::from_i64((i * 5 + j * 3) % 7 - 3))
+                    .collect(),
+            })
+            .collect();
+        check_against_naive(&Network { layers });
+    }
 }
