@@ -9,7 +9,7 @@ use crate::checker::{self, Backend};
 use crate::data::{DataLimits, Dataset};
 use crate::network::Normalisation;
 use crate::report::{render, summarise};
-use crate::verify::{run, run_with_progress, Options, Outcome};
+use crate::verify::{configuration_counts, run, run_selected, Families, Options, Outcome};
 use std::fs;
 use std::io::IsTerminal;
 use std::io::Write;
@@ -60,6 +60,54 @@ pub struct VerifyArgs {
     pub no_self_check: bool,
     /// Data limits.
     pub limits: DataLimits,
+    /// The families to run (`--families`).
+    pub families: Families,
+    /// Refuse when the chosen families have more configurations than this
+    /// (`--max-configurations`).
+    pub max_configurations: u64,
+    /// Refuse a larger `--layers` (`--max-layers`).
+    pub max_layers: usize,
+}
+
+/// Default of `--max-layers`: the largest `L` accepted by `verify`, `certify` and `plot`.
+/// Time and memory grow with `L` (certificates hold `L + 1` layers; at `L = 1000` one
+/// `verify` of a 15-point, 3-class example takes a few seconds); raise it with the flag.
+pub const DEFAULT_MAX_LAYERS: usize = 1000;
+
+/// Default of `--max-configurations`: the largest number of configurations `verify` builds
+/// without being asked (every one is built, analysed exactly, and kept as a certificate;
+/// `Q = 12` has 4,094 partial candidates alone).
+pub const DEFAULT_MAX_CONFIGURATIONS: u64 = 4096;
+
+/// `--layers L` against `--max-layers`: the exit-2 output when `L` is 0 or too large.
+pub fn check_layers(layers: usize, max_layers: usize, what: &str) -> Result<(), Output> {
+    if layers == 0 {
+        return Err(Output::bad_input(format!("{what} must be at least 1")));
+    }
+    if layers > max_layers {
+        return Err(Output::bad_input(format!(
+            "{what} = {layers} exceeds the limit of {max_layers} hidden layers; raise it with --max-layers (time and memory grow with L)"
+        )));
+    }
+    Ok(())
+}
+
+/// The configuration counts of a `verify` run, one line: `shallow 1, global 1, partial
+/// 65534, grouped 65519 (not run: …); total 131055`.
+pub fn describe_counts(q: usize, partition_limit: usize, families: Families) -> (String, u128) {
+    let counts = configuration_counts(q, partition_limit);
+    let mut total = num_bigint::BigUint::default();
+    let mut parts = Vec::new();
+    for (f, n) in &counts {
+        if families.contains(*f) {
+            total += n;
+            parts.push(format!("{} {n}", f.name()));
+        } else {
+            parts.push(format!("{} {n} (not run)", f.name()));
+        }
+    }
+    let t = u128::try_from(&total).unwrap_or(u128::MAX);
+    (format!("{}; total {total}", parts.join(", ")), t)
 }
 
 /// Load data or produce the exit-2 output.
@@ -94,8 +142,19 @@ pub fn verify(args: &VerifyArgs) -> Output {
         Err(o) => return o,
     };
     let layers = args.layers.unwrap_or(data.q);
-    if layers == 0 {
-        return Output::bad_input("--layers must be at least 1");
+    if let Err(o) = check_layers(layers, args.max_layers, "--layers") {
+        return o;
+    }
+    // How many configurations, before any is built.
+    let (counts, total) = describe_counts(data.q, args.partition_limit, args.families);
+    if total > u128::from(args.max_configurations) {
+        return Output::bad_input(format!(
+            "Q = {} classes give {counts} configurations, more than --max-configurations {}; choose families with --families (e.g. --families global,shallow) or raise --max-configurations (each configuration is built, analysed exactly and written as a certificate)",
+            data.q, args.max_configurations
+        ));
+    }
+    if !args.quiet && !args.json {
+        eprintln!("configurations: {counts}");
     }
     let opts = Options {
         layers,
@@ -110,14 +169,14 @@ pub fn verify(args: &VerifyArgs) -> Output {
             )
             .expect("valid template"),
         );
-        let r = run_with_progress(&data, &opts, &|done, total| {
+        let r = run_selected(&data, &opts, args.families, &|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         });
         bar.finish_and_clear();
         r
     } else {
-        run(&data, &opts)
+        run_selected(&data, &opts, args.families, &|_, _| {})
     };
     let summary = summarise(&data, &result);
 
@@ -286,7 +345,9 @@ pub fn check(
     out
 }
 
-/// `dlgeom-cert gen`.
+/// `dlgeom-cert gen`: the limits are the reader's ([`DataLimits`]: classes, points, file
+/// bytes), checked before anything is allocated, so `gen` never writes a file that `verify`
+/// would refuse.
 pub fn gen(
     q: usize,
     per_class: usize,
@@ -294,12 +355,10 @@ pub fn gen(
     seed: u64,
     out: Option<&Path>,
     force: bool,
+    limits: &DataLimits,
 ) -> Output {
-    if q == 0 || q > 64 {
-        return Output::bad_input(format!("--classes must be between 1 and 64, got {q}"));
-    }
-    if per_class == 0 {
-        return Output::bad_input("--per-class must be at least 1");
+    if let Err(msg) = gen_size_check(q, per_class, limits) {
+        return Output::bad_input(msg);
     }
     let spread = match crate::arith::Rat::parse(spread) {
         Ok(s) => s,
@@ -307,6 +366,13 @@ pub fn gen(
     };
     let data = crate::gen::generate(q, per_class, &spread, seed);
     let text = data.to_json_pretty();
+    if text.len() as u64 > limits.max_file_bytes {
+        return Output::bad_input(format!(
+            "the generated data would be {} bytes, more than the reader's limit of {} bytes; raise it with --max-file-bytes or generate fewer points",
+            text.len(),
+            limits.max_file_bytes
+        ));
+    }
     match out {
         None => Output {
             stdout: text,
@@ -332,6 +398,28 @@ pub fn gen(
                 Err(e) => Output::bad_input(format!("cannot write {}: {e}", p.display())),
             }
         }
+    }
+}
+
+/// `gen`'s arguments against the reader's limits: `1 ≤ Q ≤ max_classes` and
+/// `1 ≤ per_class` with `Q · per_class ≤ max_points` (checked multiplication).
+pub fn gen_size_check(q: usize, per_class: usize, limits: &DataLimits) -> Result<(), String> {
+    if q == 0 || q > limits.max_classes {
+        return Err(format!(
+            "--classes must be between 1 and {} (--max-classes), got {q}",
+            limits.max_classes
+        ));
+    }
+    if per_class == 0 {
+        return Err("--per-class must be at least 1".to_string());
+    }
+    match q.checked_mul(per_class) {
+        Some(n) if n <= limits.max_points => Ok(()),
+        n => Err(format!(
+            "--classes {q} × --per-class {per_class} = {} points, more than the limit of {} points; raise it with --max-points",
+            n.map_or_else(|| "2^64 or more".to_string(), |n| n.to_string()),
+            limits.max_points
+        )),
     }
 }
 
@@ -527,11 +615,15 @@ pub fn plot(
     out: &Path,
     force: bool,
     limits: &DataLimits,
+    max_layers: usize,
 ) -> Output {
     let data = match load_data(data_path, limits) {
         Ok(d) => d,
         Err(o) => return o,
     };
+    if let Err(o) = check_layers(layers.unwrap_or(data.q), max_layers, "--layers") {
+        return o;
+    }
     if out.exists() && !force {
         return Output::bad_input(format!(
             "{} exists; use --force to overwrite",
@@ -551,9 +643,11 @@ pub fn plot(
 }
 
 /// `dlgeom-cert certify --network NET DATA`: the §8 certificate for a network given by the
-/// user (exact JSON weights or `.safetensors` read at their exact binary values). Exit 0 when
+/// user (exact JSON weights or `.safetensors` read at their exact binary values), refused
+/// (exit 2) when it has more than `max_layers` hidden layers. Exit 0 when
 /// the network is a certified local (or global) minimum, 1 otherwise (the report then shows
 /// the exact gradient or the gap), 2 on bad input.
+#[allow(clippy::too_many_arguments)]
 pub fn certify(
     net_path: &Path,
     data_path: &Path,
@@ -562,6 +656,7 @@ pub fn certify(
     norm: Normalisation,
     json: bool,
     limits: &DataLimits,
+    max_layers: usize,
 ) -> Output {
     let data = match load_data(data_path, limits) {
         Ok(d) => d,
@@ -571,6 +666,13 @@ pub fn certify(
         Ok(n) => n,
         Err(e) => return Output::bad_input(format!("{}: {e}", net_path.display())),
     };
+    if net.hidden() > max_layers {
+        return Output::bad_input(format!(
+            "{}: the network has L = {} hidden layers, more than the limit of {max_layers}; raise it with --max-layers (time and memory grow with L)",
+            net_path.display(),
+            net.hidden()
+        ));
+    }
     if net.width() != data.q {
         return Output::bad_input(format!(
             "{}: the network has width {} but the data has Q = {} classes",

@@ -355,74 +355,115 @@ pub mod plans {
         }
     }
     /// §7a: the nonempty proper subsets `S ⊊ {1..Q}` (`S = ∅` is [`shallow`]), in order of
-    /// size, then lexicographically.
+    /// size, then lexicographically. Collects [`partial_iter`]: use that for large `Q`.
     pub fn partial_all(q: usize) -> Vec<Plan> {
-        let mut subsets: Vec<Vec<usize>> = (1u64..(1u64 << q) - 1)
-            .map(|mask| (0..q).filter(|&c| mask >> c & 1 == 1).collect())
-            .collect();
-        subsets.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
-        subsets
-            .into_iter()
-            .map(|s| Plan {
+        partial_iter(q).collect()
+    }
+    /// [`partial_all`] one plan at a time (the `2^Q − 2` plans are never held at once).
+    pub fn partial_iter(q: usize) -> impl Iterator<Item = Plan> {
+        (1..q)
+            .flat_map(move |k| Combinations::new(q, k))
+            .map(move |s| Plan {
                 family: Family::Partial,
                 passing: (0..q).filter(|c| !s.contains(c)).collect(),
                 units: s.into_iter().map(|c| vec![c]).collect(),
             })
-            .collect()
     }
-    /// §7b: every subset `T` with `|T| ≥ 2` merged, the rest singletons.
+    /// §7b: every subset `T` with `|T| ≥ 2` merged, the rest singletons. Collects
+    /// [`merged_subsets_iter`].
     pub fn merged_subsets(q: usize) -> Vec<Plan> {
-        let mut out = Vec::new();
-        let mut subsets: Vec<Vec<usize>> = (1u64..(1u64 << q))
-            .map(|mask| (0..q).filter(|&c| mask >> c & 1 == 1).collect::<Vec<_>>())
-            .filter(|s| s.len() >= 2)
-            .collect();
-        subsets.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
-        for t in subsets {
-            let mut units = vec![t.clone()];
-            units.extend((0..q).filter(|c| !t.contains(c)).map(|c| vec![c]));
-            units.sort();
-            out.push(Plan {
-                family: Family::Grouped,
-                units,
-                passing: vec![],
-            });
-        }
-        out
+        merged_subsets_iter(q).collect()
     }
-    /// §7b: every set partition of `{1..Q}` with at least one merged group (the all-singleton
-    /// partition is [`global`]), in a fixed order (restricted growth strings).
-    pub fn all_partitions(q: usize) -> Vec<Plan> {
-        let mut out = Vec::new();
-        let mut rgs = vec![0usize; q];
-        loop {
-            let blocks = rgs.iter().max().map_or(0, |m| m + 1);
-            if blocks < q {
-                let units: Vec<Vec<usize>> = (0..blocks)
-                    .map(|b| (0..q).filter(|&c| rgs[c] == b).collect())
-                    .collect();
-                out.push(Plan {
+    /// [`merged_subsets`] one plan at a time, in order of `|T|`, then lexicographically.
+    pub fn merged_subsets_iter(q: usize) -> impl Iterator<Item = Plan> {
+        (2..=q)
+            .flat_map(move |k| Combinations::new(q, k))
+            .map(move |t| {
+                let mut units = vec![t.clone()];
+                units.extend((0..q).filter(|c| !t.contains(c)).map(|c| vec![c]));
+                units.sort();
+                Plan {
                     family: Family::Grouped,
                     units,
                     passing: vec![],
-                });
-            }
-            // next restricted growth string
-            let mut i = q;
-            loop {
-                if i <= 1 {
-                    return out;
                 }
+            })
+    }
+    /// §7b: every set partition of `{1..Q}` with at least one merged group (the all-singleton
+    /// partition is [`global`]), in a fixed order (restricted growth strings). Collects
+    /// [`partitions_iter`].
+    pub fn all_partitions(q: usize) -> Vec<Plan> {
+        partitions_iter(q).collect()
+    }
+    /// [`all_partitions`] one plan at a time (`Bell(Q) − 1` plans).
+    pub fn partitions_iter(q: usize) -> impl Iterator<Item = Plan> {
+        let mut rgs: Option<Vec<usize>> = Some(vec![0usize; q]);
+        std::iter::from_fn(move || loop {
+            let cur = rgs.as_mut()?;
+            let blocks = cur.iter().max().map_or(0, |m| m + 1);
+            let plan = (blocks < q).then(|| Plan {
+                family: Family::Grouped,
+                units: (0..blocks)
+                    .map(|b| (0..q).filter(|&c| cur[c] == b).collect())
+                    .collect(),
+                passing: vec![],
+            });
+            // Advance to the next restricted growth string (or finish).
+            let mut i = q;
+            let mut advanced = false;
+            while i > 1 {
                 i -= 1;
-                let max_prefix = rgs[..i].iter().max().copied().unwrap_or(0);
-                if rgs[i] <= max_prefix {
-                    rgs[i] += 1;
-                    for r in rgs.iter_mut().skip(i + 1) {
+                let max_prefix = cur[..i].iter().max().copied().unwrap_or(0);
+                if cur[i] <= max_prefix {
+                    cur[i] += 1;
+                    for r in cur.iter_mut().skip(i + 1) {
                         *r = 0;
                     }
+                    advanced = true;
                     break;
                 }
             }
+            if !advanced {
+                rgs = None;
+            }
+            if plan.is_some() {
+                return plan;
+            }
+        })
+    }
+
+    /// The `k`-element subsets of `{0..n}` as sorted lists, in lexicographic order.
+    struct Combinations {
+        n: usize,
+        cur: Option<Vec<usize>>,
+    }
+
+    impl Combinations {
+        fn new(n: usize, k: usize) -> Combinations {
+            Combinations {
+                n,
+                cur: (k <= n).then(|| (0..k).collect()),
+            }
+        }
+    }
+
+    impl Iterator for Combinations {
+        type Item = Vec<usize>;
+        fn next(&mut self) -> Option<Vec<usize>> {
+            let out = self.cur.clone()?;
+            let (n, k) = (self.n, out.len());
+            let cur = self.cur.as_mut().expect("checked above");
+            // The rightmost entry that can still grow.
+            match (0..k).rev().find(|&i| cur[i] < n - k + i) {
+                Some(i) => {
+                    cur[i] += 1;
+                    for j in i + 1..k {
+                        cur[j] = cur[j - 1] + 1;
+                    }
+                }
+                None => self.cur = None,
+            }
+            Some(out)
         }
     }
 }

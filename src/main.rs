@@ -5,9 +5,10 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use dlgeom_cert::arith::ParseLimits;
 use dlgeom_cert::checker::Backend;
-use dlgeom_cert::cli::{self, Output, VerifyArgs};
+use dlgeom_cert::cli::{self, Output, VerifyArgs, DEFAULT_MAX_CONFIGURATIONS, DEFAULT_MAX_LAYERS};
 use dlgeom_cert::data::DataLimits;
 use dlgeom_cert::network::Normalisation;
+use dlgeom_cert::verify::Families;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -127,6 +128,17 @@ enum Command {
         /// Do not re-check the written certificates with the independent checker
         #[arg(long)]
         no_self_check: bool,
+        /// Families to build: a comma-separated list of global, shallow, partial, grouped
+        /// (default: all). Claims depending on a family left out are reported as not run
+        #[arg(long, default_value = "all", value_parser = Families::parse)]
+        families: Families,
+        /// Refuse (exit 2) when the chosen families have more configurations than this
+        /// (partial curation alone has 2^Q − 2; the counts are printed before work starts)
+        #[arg(long, default_value_t = DEFAULT_MAX_CONFIGURATIONS)]
+        max_configurations: u64,
+        /// Largest --layers accepted
+        #[arg(long, default_value_t = DEFAULT_MAX_LAYERS)]
+        max_layers: usize,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -186,6 +198,9 @@ enum Command {
         /// Overwrite an existing file
         #[arg(long)]
         force: bool,
+        /// Largest --layers accepted
+        #[arg(long, default_value_t = DEFAULT_MAX_LAYERS)]
+        max_layers: usize,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -213,6 +228,9 @@ enum Command {
         /// Print the certificate as JSON
         #[arg(long)]
         json: bool,
+        /// Largest number of hidden layers accepted in the network
+        #[arg(long, default_value_t = DEFAULT_MAX_LAYERS)]
+        max_layers: usize,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -259,6 +277,8 @@ enum Command {
         /// Overwrite an existing output file
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 
@@ -282,6 +302,9 @@ fn main() {
             json,
             quiet,
             no_self_check,
+            families,
+            max_configurations,
+            max_layers,
             limits,
         } => cli::verify(&VerifyArgs {
             data,
@@ -294,6 +317,9 @@ fn main() {
             quiet,
             no_self_check,
             limits: limits.limits(),
+            families,
+            max_configurations,
+            max_layers,
         }),
         Command::Check {
             cert,
@@ -317,6 +343,7 @@ fn main() {
             force,
             normalisation,
             json,
+            max_layers,
             limits,
         } => cli::certify(
             &network,
@@ -326,6 +353,7 @@ fn main() {
             normalisation.into(),
             json,
             &limits.limits(),
+            max_layers,
         ),
         Command::Export {
             cert,
@@ -338,8 +366,9 @@ fn main() {
             out,
             layers,
             force,
+            max_layers,
             limits,
-        } => cli::plot(&data, layers, &out, force, &limits.limits()),
+        } => cli::plot(&data, layers, &out, force, &limits.limits(), max_layers),
         Command::Gen {
             classes,
             per_class,
@@ -347,7 +376,16 @@ fn main() {
             seed,
             out,
             force,
-        } => cli::gen(classes, per_class, &spread, seed, out.as_deref(), force),
+            limits,
+        } => cli::gen(
+            classes,
+            per_class,
+            &spread,
+            seed,
+            out.as_deref(),
+            force,
+            &limits.limits(),
+        ),
     };
     print!("{}", out.stdout);
     eprint!("{}", out.stderr);

@@ -534,10 +534,42 @@ impl Matrix {
     /// assert_eq!(Matrix::from_i64(2, 2, &[7, 0, 0, 1]).rank_mod(7), Some(1)); // rank 2 over ℚ
     /// ```
     pub fn rank_mod(&self, m: u64) -> Option<usize> {
+        // Residues: integers directly; a fraction `n/d` as `n · d⁻¹` with the inverse of each
+        // distinct denominator residue computed once (an inverse is a modular exponentiation,
+        // and a Jacobian has many entries over few denominators).
+        let mut inverses: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+        let mut residue = |x: &Rat| -> Option<u64> {
+            if x.is_integer() {
+                return x.mod_prime(m);
+            }
+            let n = Rat::from_int(&x.numer()).mod_prime(m)?;
+            let d = Rat::from_int(&x.denom()).mod_prime(m)?;
+            if d == 0 {
+                return None;
+            }
+            let inv = *inverses.entry(d).or_insert_with(|| inv_mod(d, m));
+            Some(mul_mod(n, inv, m))
+        };
         let mut rows: Vec<Vec<u64>> = (0..self.rows)
-            .map(|i| self.row(i).iter().map(|x| x.mod_prime(m)).collect())
+            .map(|i| self.row(i).iter().map(&mut residue).collect())
             .collect::<Option<_>>()?;
-        let mul = |a: u64, b: u64| mul_mod(a, b, m);
+        // For the Mersenne prime 2⁶¹ − 1 the product is reduced by shifts and one
+        // conditional subtraction instead of a 128-bit division (the same residues).
+        let mersenne = m == MERSENNE_61;
+        let mul = |a: u64, b: u64| {
+            if mersenne {
+                let p = a as u128 * b as u128;
+                let r = (p as u64 & MERSENNE_61) + (p >> 61) as u64;
+                let r = (r & MERSENNE_61) + (r >> 61);
+                if r >= MERSENNE_61 {
+                    r - MERSENNE_61
+                } else {
+                    r
+                }
+            } else {
+                mul_mod(a, b, m)
+            }
+        };
         let mut rank = 0;
         for col in 0..self.cols {
             let Some(p) = (rank..rows.len()).find(|&i| rows[i][col] != 0) else {
@@ -545,12 +577,14 @@ impl Matrix {
             };
             rows.swap(rank, p);
             let f = inv_mod(rows[rank][col], m);
-            let pivot: Vec<u64> = rows[rank].iter().map(|&x| mul(x, f)).collect();
+            // Rows `rank..` are zero before `col`: eliminate from `col` on.
+            let pivot: Vec<u64> = rows[rank][col..].iter().map(|&x| mul(x, f)).collect();
             for row in rows.iter_mut().skip(rank + 1) {
                 let c = row[col];
                 if c != 0 {
-                    for (x, &y) in row.iter_mut().zip(&pivot) {
-                        *x = (*x + m - mul(c, y)) % m;
+                    for (x, &y) in row[col..].iter_mut().zip(&pivot) {
+                        let t = mul(c, y);
+                        *x = if *x >= t { *x - t } else { *x + (m - t) };
                     }
                 }
             }

@@ -82,6 +82,10 @@ pub struct Summary {
     pub certified_costs_distinct: bool,
     /// Every configuration.
     pub configurations: Vec<ConfigRow>,
+    /// Families left out by `--families` (absent when every family ran); a claim that
+    /// depends on one of them has status `not-run`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub families_not_run: Vec<String>,
 }
 
 /// Build the summary of a run.
@@ -91,6 +95,28 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
 
     // C1 and C2 and C4 from the global configuration.
     let global = run.get("global");
+    let not_run = |fams: &[Family]| {
+        let names: Vec<&str> = (fams.iter())
+            .filter(|f| !run.families.contains(**f))
+            .map(|f| f.name())
+            .collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "not run: the {} famil{} left out by --families",
+                names.join(" and "),
+                if names.len() == 1 {
+                    "y was"
+                } else {
+                    "ies were"
+                }
+            )
+        })
+    };
+    if let Some(why) = not_run(&[Family::Global]) {
+        for c in ["C1", "C2", "C4"] {
+            claims.push(row(c, "not-run", why.clone()));
+        }
+    }
     match global.map(|e| &e.outcome) {
         Some(Outcome::Built(b)) if b.analysis.verdict == Verdict::GlobalMinimum => {
             let m = b
@@ -221,9 +247,18 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
     let (costs, distinct) = run.certified_costs();
     let target = (1u128 << q.min(127)) - 1;
     let partial_certified = partial.certified as u128;
+    // C3 counts partial curation with S = ∅ (the shallow minimum) and compares the costs
+    // of every certified minimum, grouped ones included.
+    let c3_not_run = not_run(&[Family::Shallow, Family::Partial, Family::Grouped]);
     claims.push(row(
         "C3",
-        if partial_certified >= target && distinct { "certified" } else { "not-certified" },
+        if c3_not_run.is_some() {
+            "not-run"
+        } else if partial_certified >= target && distinct {
+            "certified"
+        } else {
+            "not-certified"
+        },
         format!(
             "partial curation S ⊊ {{1..{q}}} (the tool's reading of the 2^Q − 1 claim; S = ∅ is the shallow minimum): {} of {} certified local minima, {} refuted by an exact nonzero gradient, {} infeasible; grouped curation: {} of {} certified; {} certified minima in all, costs {}",
             partial.certified,
@@ -234,7 +269,7 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
             grouped.total,
             costs.len(),
             if distinct { "pairwise distinct" } else { "NOT pairwise distinct" }
-        ),
+        ) + &c3_not_run.map(|w| format!(" ({w})")).unwrap_or_default(),
     ));
     claims.sort_by(|a, b| a.claim.cmp(&b.claim));
 
@@ -269,6 +304,9 @@ pub fn summarise(data: &Dataset, run: &Run) -> Summary {
         c3_families: vec![partial, grouped],
         certified_costs_distinct: distinct,
         configurations,
+        families_not_run: (run.families.omitted().iter())
+            .map(|f| f.name().to_string())
+            .collect(),
     }
 }
 
@@ -293,6 +331,12 @@ pub fn render(s: &Summary) -> String {
             c.claim,
             c.status.to_uppercase(),
             c.detail
+        ));
+    }
+    if !s.families_not_run.is_empty() {
+        out.push_str(&format!(
+            "\nFamilies not run (--families): {}\n",
+            s.families_not_run.join(", ")
         ));
     }
     out.push_str("\nConfigurations (exact costs):\n");

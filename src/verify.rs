@@ -14,6 +14,8 @@ use crate::construct::{build_with, plans, shared_cones, BuildError, Construction
 use crate::data::Dataset;
 use crate::fastexact::ExactData;
 use crate::network::{Network, Normalisation};
+use num_bigint::BigUint;
+use num_traits::{One, Zero};
 
 /// Options of a `verify` run.
 #[derive(Clone, Debug)]
@@ -62,21 +64,150 @@ pub struct Run {
     pub layers: usize,
     /// `Q`.
     pub q: usize,
+    /// The families run (the others are reported as not run).
+    pub families: Families,
     /// Every configuration, in a fixed order: shallow, global, partial, grouped.
     pub entries: Vec<Entry>,
 }
 
-/// Every plan for `Q` classes, in run order.
-pub fn all_plans(q: usize, partition_limit: usize) -> Vec<Plan> {
-    let mut v = vec![plans::shallow(q), plans::global(q)];
-    v.extend(plans::partial_all(q));
-    if q <= partition_limit {
-        v.extend(plans::all_partitions(q));
-    } else {
-        v.extend(plans::merged_subsets(q));
-    }
-    v
+/// Which families a `verify` run builds (`--families`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Families {
+    /// §6, the shallow minimum.
+    pub shallow: bool,
+    /// §5, the global minimizer.
+    pub global: bool,
+    /// §7a, partial curation.
+    pub partial: bool,
+    /// §7b, grouped curation.
+    pub grouped: bool,
 }
+
+impl Families {
+    /// Every family (the default).
+    pub const ALL: Families = Families {
+        shallow: true,
+        global: true,
+        partial: true,
+        grouped: true,
+    };
+    /// The family order of a run.
+    pub const ORDER: [Family; 4] = [
+        Family::Shallow,
+        Family::Global,
+        Family::Partial,
+        Family::Grouped,
+    ];
+
+    /// Parse a comma-separated list of family names (`global,shallow,partial,grouped`, any
+    /// order, at least one; `all` for every family).
+    pub fn parse(text: &str) -> Result<Families, String> {
+        let mut f = Families {
+            shallow: false,
+            global: false,
+            partial: false,
+            grouped: false,
+        };
+        for name in text.split(',').map(str::trim) {
+            match name {
+                "shallow" => f.shallow = true,
+                "global" => f.global = true,
+                "partial" => f.partial = true,
+                "grouped" => f.grouped = true,
+                "all" => f = Families::ALL,
+                "" => return Err(format!("--families {text:?}: an empty family name (expected a comma-separated list of global, shallow, partial, grouped, or all)")),
+                other => return Err(format!("--families: unknown family {other:?} (expected a comma-separated list of global, shallow, partial, grouped, or all)")),
+            }
+        }
+        Ok(f)
+    }
+
+    /// Whether `fam` is run.
+    pub fn contains(&self, fam: Family) -> bool {
+        match fam {
+            Family::Shallow => self.shallow,
+            Family::Global => self.global,
+            Family::Partial => self.partial,
+            Family::Grouped => self.grouped,
+        }
+    }
+
+    /// The families not run, in run order.
+    pub fn omitted(&self) -> Vec<Family> {
+        Families::ORDER
+            .into_iter()
+            .filter(|f| !self.contains(*f))
+            .collect()
+    }
+}
+
+/// How many configurations each family has for `Q` classes, exactly, in run order, without
+/// enumerating them: shallow 1, global 1, partial `2^Q − 2` (`∅ ≠ S ⊊ {1..Q}`), grouped
+/// `Bell(Q) − 1` set partitions with a merged group when `Q ≤ partition_limit`, else the
+/// `2^Q − Q − 1` merged subsets (see [`plans`]).
+pub fn configuration_counts(q: usize, partition_limit: usize) -> Vec<(Family, BigUint)> {
+    let pow2 = BigUint::one() << q;
+    let grouped = if q <= partition_limit {
+        bell(q) - BigUint::one()
+    } else {
+        pow2.clone() - BigUint::from(q) - BigUint::one()
+    };
+    vec![
+        (Family::Shallow, BigUint::one()),
+        (Family::Global, BigUint::one()),
+        (Family::Partial, pow2.clone() - BigUint::from(2u8).min(pow2)),
+        (Family::Grouped, grouped),
+    ]
+}
+
+/// The Bell number `B(q)` (set partitions of a `q`-set), by the Bell triangle.
+fn bell(q: usize) -> BigUint {
+    let mut row = vec![BigUint::one()];
+    for _ in 1..=q {
+        let mut next = Vec::with_capacity(row.len() + 1);
+        next.push(row.last().expect("nonempty").clone());
+        for v in &row {
+            let x = next.last().expect("nonempty") + v;
+            next.push(x);
+        }
+        row = next;
+    }
+    row[0].clone()
+}
+
+/// Every plan of the chosen families for `Q` classes, lazily, in run order: shallow, global,
+/// partial (by `|S|`, then lexicographically), grouped (set partitions when
+/// `Q ≤ partition_limit`, else merged subsets). Its length per family is
+/// [`configuration_counts`].
+pub fn plan_iter(
+    q: usize,
+    partition_limit: usize,
+    families: Families,
+) -> impl Iterator<Item = Plan> {
+    let shallow = families.shallow.then(|| plans::shallow(q));
+    let global = families.global.then(|| plans::global(q));
+    let partial = families.partial.then(|| plans::partial_iter(q));
+    let grouped: Option<Box<dyn Iterator<Item = Plan> + Send>> = match families.grouped {
+        false => None,
+        true if q <= partition_limit => Some(Box::new(plans::partitions_iter(q))),
+        true => Some(Box::new(plans::merged_subsets_iter(q))),
+    };
+    shallow
+        .into_iter()
+        .chain(global)
+        .chain(partial.into_iter().flatten())
+        .chain(grouped.into_iter().flatten())
+}
+
+/// Every plan for `Q` classes, in run order, collected ([`plan_iter`] with every family;
+/// only for small `Q`: there are more than `2^Q` of them).
+pub fn all_plans(q: usize, partition_limit: usize) -> Vec<Plan> {
+    plan_iter(q, partition_limit, Families::ALL).collect()
+}
+
+/// Plans taken from [`plan_iter`] at a time by [`run_selected`]: the plans in flight are
+/// bounded by this, not by the number of configurations.
+pub const PLAN_BATCH: usize = 256;
 
 /// Run every family on `data`.
 pub fn run(data: &Dataset, opts: &Options) -> Run {
@@ -90,24 +221,46 @@ pub fn run_with_progress(
     opts: &Options,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Run {
+    run_selected(data, opts, Families::ALL, progress)
+}
+
+/// [`run_with_progress`] on the chosen `families` only. The plans are enumerated lazily
+/// ([`plan_iter`]) and run [`PLAN_BATCH`] at a time in parallel, in the fixed plan order.
+/// The caller bounds the number of configurations first ([`configuration_counts`]; the
+/// command line refuses above `--max-configurations`): each finished certificate is kept.
+pub fn run_selected(
+    data: &Dataset,
+    opts: &Options,
+    families: Families,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Run {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let plans = all_plans(data.q, opts.partition_limit);
-    let total = plans.len();
+    let total = configuration_counts(data.q, opts.partition_limit)
+        .into_iter()
+        .filter(|(f, _)| families.contains(*f))
+        .fold(BigUint::zero(), |a, (_, n)| a + n);
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
     let done = AtomicUsize::new(0);
     let fx = ExactData::new(data);
     let fixed = shared_cones(data, fx.class_stats());
-    let entries = plans
-        .into_par_iter()
-        .map(|plan| {
+    let mut plans = plan_iter(data.q, opts.partition_limit, families);
+    let mut entries: Vec<Entry> = Vec::new();
+    loop {
+        let batch: Vec<Plan> = plans.by_ref().take(PLAN_BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        entries.par_extend(batch.into_par_iter().map(|plan| {
             let outcome = run_plan_with(&fx, fixed.as_deref(), opts, &plan);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Entry { plan, outcome }
-        })
-        .collect();
+        }));
+    }
     Run {
         layers: opts.layers,
         q: data.q,
+        families,
         entries,
     }
 }

@@ -115,11 +115,35 @@ fn class_moments<N: Num>(pts: &[Point<N>]) -> Vec<Moments<N>> {
 /// See [`Net::shortcuts`].
 struct Shortcuts<N> {
     c: Mat<N>,
-    /// Per layer `ℓ`: the `z` and `h` of the rest of the pass from `h^{ℓ+1} = 0`.
-    off: Vec<Vec<(Row<N>, Row<N>)>>,
+    /// The `z` and `h` of the rest of the pass from `h^{ℓ+1} = 0`, per layer `ℓ`, as shared
+    /// chains ([`OffChains`]).
+    off: OffChains<N>,
     /// Row `m` of `p[ℓ]` times `d[ℓ][m]`, the lcm of its denominators (integers).
     ps: Vec<Mat<N>>,
     d: Mat<N>,
+}
+
+/// The switched-off rests of [`Shortcuts`]: node `i` holds the `z` and `h` of one layer
+/// and the node of the next layer; `start[ℓ]` begins the pass from `h^{ℓ+1} = 0`. A pass
+/// whose `h` is `0` again at a later layer continues as the pass started there, so it links
+/// to that chain instead of storing the rest again: `O(L)` nodes when the rests reach
+/// `0` or a few constant states (as in every constructed network), not `L(L+1)/2`.
+struct OffChains<N> {
+    nodes: Vec<(Row<N>, Row<N>)>,
+    next: Vec<Option<usize>>,
+    start: Vec<usize>,
+}
+
+impl<N: Num> OffChains<N> {
+    /// The rest of the pass from `h^{ℓ+1} = 0`: `(z, h)` of layers `ℓ+2, …`, then `f`.
+    fn chain(&self, l: usize) -> impl Iterator<Item = &(Row<N>, Row<N>)> + '_ {
+        let mut cur = Some(self.start[l]);
+        std::iter::from_fn(move || {
+            let i = cur?;
+            cur = self.next[i];
+            Some(&self.nodes[i])
+        })
+    }
 }
 
 /// [`Net::forward`]'s prefix maps for the inputs whose denominators have one lcm `dx`: per
@@ -282,18 +306,35 @@ impl<N: Num> Net<N> {
                     .collect()
             })
             .collect();
-        let off = (0..self.w.len() - 1)
-            .map(|l| {
-                let mut h = vec![N::zero(); self.q];
-                let mut zs = Vec::new();
-                for (w, b) in self.w.iter().zip(&self.b).skip(l + 1) {
-                    let v = affine(w, &h, b);
-                    h = relu(&v);
-                    zs.push((Arc::new(v), Arc::new(h.clone())));
+        let nl = self.w.len();
+        let mut off = OffChains {
+            nodes: Vec::new(),
+            next: Vec::new(),
+            start: vec![0; nl - 1],
+        };
+        // Last layer first, so that the chain a pass joins at `h = 0` is already built.
+        for l in (0..nl - 1).rev() {
+            let mut h = vec![N::zero(); self.q];
+            let mut prev: Option<usize> = None;
+            for j in l + 1..nl {
+                // `h` enters layer `j` (0-based): once it is 0 again, this pass is the one
+                // from `h^j = 0`.
+                if let Some(p) = prev.filter(|_| h.iter().all(|v| v.sign() == 0)) {
+                    off.next[p] = Some(off.start[j - 1]);
+                    break;
                 }
-                zs
-            })
-            .collect();
+                let v = affine(&self.w[j], &h, &self.b[j]);
+                h = relu(&v);
+                off.nodes.push((Arc::new(v), Arc::new(h.clone())));
+                off.next.push(None);
+                let i = off.nodes.len() - 1;
+                match prev {
+                    Some(p) => off.next[p] = Some(i),
+                    None => off.start[l] = i,
+                }
+                prev = Some(i);
+            }
+        }
         Shortcuts { c, off, ps, d }
     }
     /// [`Scaled`] for inputs with denominator lcm `dx`.
@@ -357,7 +398,7 @@ impl<N: Num> Net<N> {
             });
             z.push(v);
             if off {
-                for (zv, hv) in &s.off[l] {
+                for (zv, hv) in s.off.chain(l) {
                     h.push(hv.clone());
                     z.push(zv.clone());
                 }
@@ -1609,6 +1650,42 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let (n, d) = ((seed >> 33) % 9, 1 + (seed >> 40) % 3);
             Rat::from_frac(n as i64 - 4, d as i64).unwrap_or_else(Rat::zero)
+        }
+    }
+
+    /// The switched-off rests of a constructed deep network are stored as `O(L)` shared
+    /// vectors (the old table held one rest per layer, `L(L+1)/2` vectors), and every chain
+    /// is the plain pass from `h = 0`: the depth-memory regression of the checker.
+    #[test]
+    fn switched_off_rests_are_linear_in_depth() {
+        let data = Dataset::load(
+            std::path::Path::new("examples/three_classes.json"),
+            &crate::data::DataLimits::default(),
+        )
+        .expect("example loads");
+        let layers = 120;
+        let c = crate::construct::build(&data, layers, &crate::construct::plans::global(data.q))
+            .expect("global builds");
+        let rec = crate::verify::network_record(&c.network);
+        let net: Net<Rat> = network(&rec, data.q).expect("valid network");
+        let s = net.shortcuts();
+        let nl = net.w.len();
+        assert!(
+            s.off.nodes.len() <= (data.q + 1) * nl,
+            "{} stored rests for {nl} layers",
+            s.off.nodes.len()
+        );
+        for l in 0..nl - 1 {
+            let mut h = vec![Rat::zero(); data.q];
+            let want: Vec<Vec<Rat>> = (l + 1..nl)
+                .map(|j| {
+                    let v = affine(&net.w[j], &h, &net.b[j]);
+                    h = relu(&v);
+                    v
+                })
+                .collect();
+            let got: Vec<Vec<Rat>> = s.off.chain(l).map(|(z, _)| z.to_vec()).collect();
+            assert_eq!(got, want, "rest from layer {l}");
         }
     }
 

@@ -164,10 +164,12 @@ pub(super) fn hidden(k: &Kernel<'_, i128>, sd: &ScaledData, full: bool) -> Optio
     let mut margin: Vec<Option<(i128, usize, usize)>> = vec![None; hl];
     for (j, range) in sd.classes.iter().enumerate() {
         let mut off_at: Option<usize> = None;
+        let mut rest = None;
         let mut pat = Vec::with_capacity(if full { hl * q } else { 0 });
         for l in 0..hl {
-            if let Some(r) = off_at {
-                for (m, &v) in off[r][l - r - 1].iter().enumerate() {
+            if let Some(vals) = rest.as_mut().and_then(|c: &mut _| Iterator::next(c)) {
+                let vals: &[i128] = vals;
+                for (m, &v) in vals.iter().enumerate() {
                     pat.extend(full.then_some(v > 0));
                     part.zero_seen |= v == 0;
                     keep(&mut margin[l], (v.checked_abs()?, range.start, m));
@@ -215,6 +217,7 @@ pub(super) fn hidden(k: &Kernel<'_, i128>, sd: &ScaledData, full: bool) -> Optio
             }
             if !on {
                 off_at = Some(l);
+                rest = Some(off.chain(l));
             }
         }
         for _ in range.clone() {

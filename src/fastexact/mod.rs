@@ -432,8 +432,8 @@ struct Kernel<'a, N> {
     /// `x̃`, row-major.
     x: &'a [N],
     /// Shortcut mode ([`shortcut`]): every layer reads `x̃` (`w` holds the prefix maps), and
-    /// `off[k][ℓ − k − 1]` are the numerators of `z̃^ℓ` once `h^k = 0`.
-    off: Option<Vec<Vec<Vec<N>>>>,
+    /// `off.chain(k)` are the numerators of `z̃^ℓ`, `ℓ > k`, once `h^k = 0`.
+    off: Option<shortcut::Suffixes<N>>,
     /// Shortcut mode: the output `f` once `h^k = 0`, in lowest terms (copied, not reduced
     /// again per point).
     off_f: Vec<Vec<Rat>>,
@@ -634,10 +634,11 @@ fn run_chunk<N: Num>(
         let x = &k.x[p * q..(p + 1) * q];
         let j = sd.points[p].0;
         let mut off_at: Option<usize> = None;
+        let mut rest = None;
         for l in 0..nl - k.hidden_only as usize {
             let (prev, cur) = zs.split_at_mut(l);
-            if let (Some(off), Some(r)) = (&k.off, off_at) {
-                for (zm, v) in cur[0].iter_mut().zip(&off[r][l - r - 1]) {
+            if let Some(vals) = rest.as_mut().and_then(|c: &mut _| Iterator::next(c)) {
+                for (zm, v) in cur[0].iter_mut().zip(vals) {
                     zm.set(v);
                 }
                 continue;
@@ -660,6 +661,7 @@ fn run_chunk<N: Num>(
                 let off = cur[0].iter().all(|v| v.signum() < 0);
                 if off {
                     off_at = Some(l);
+                    rest = k.off.as_ref().map(|o| o.chain(l));
                 } else if !cur[0].iter().all(|v| v.signum() > 0) {
                     return Err(Stop::Mixed);
                 }
@@ -838,7 +840,7 @@ fn output_chunk<N: Num>(
         }
         match off_at {
             Some(o) => (f.iter_mut())
-                .zip(&off[*o][nl - o - 2])
+                .zip(off.output(*o))
                 .for_each(|(fm, v)| fm.set(v)),
             None => {
                 let x = &k.x[p * q..(p + 1) * q];

@@ -43,6 +43,139 @@ fn augment(a: &Matrix, v: &[Rat]) -> Matrix {
     Matrix::from_rows(&rows)
 }
 
+/// The switched-off suffixes of a network: for every hidden layer `k` (0-based) the values
+/// `z^ℓ`, `ℓ = k+1 … L+1` (0-based layers `k+1 … nl−1`), of the pass started from `h^k = 0`.
+/// A pass from `h^k = 0` and one from `h^{k'} = 0` that reach the same `h` before the same
+/// layer agree from there on, so the values are stored as chains of shared nodes keyed by
+/// (layer, input `h`): in the constructed networks every suffix reaches `h = 0` or the idle
+/// layers' constant state, so there are `O(L)` nodes instead of the `L(L+1)/2` vectors of a
+/// table per `k`.
+pub(super) struct Suffixes<N> {
+    /// Per node: its 0-based layer, the numerators (or values) `z` there, the next node.
+    layer: Vec<usize>,
+    z: Vec<Vec<N>>,
+    next: Vec<Option<usize>>,
+    /// Per hidden layer `k`: the node of layer `k + 1` once `h^k = 0`.
+    start: Vec<usize>,
+    /// Per hidden layer `k`: the output node of that pass.
+    out: Vec<usize>,
+}
+
+impl Suffixes<Rat> {
+    /// The exact suffixes of `net`.
+    fn build(net: &Network) -> Suffixes<Rat> {
+        let (q, nl) = (net.width(), net.layers.len());
+        let mut sfx = Suffixes {
+            layer: Vec::new(),
+            z: Vec::new(),
+            next: Vec::new(),
+            start: Vec::with_capacity(nl.saturating_sub(1)),
+            out: Vec::with_capacity(nl.saturating_sub(1)),
+        };
+        let mut memo: BTreeMap<(usize, Vec<Rat>), usize> = BTreeMap::new();
+        for k in 0..nl.saturating_sub(1) {
+            let mut h = vec![Rat::zero(); q];
+            let mut prev: Option<usize> = None;
+            let mut first = None;
+            for l in k + 1..nl {
+                if let Some(&i) = memo.get(&(l, h.clone())) {
+                    match prev {
+                        Some(p) => sfx.next[p] = Some(i),
+                        None => first = Some(i),
+                    }
+                    break;
+                }
+                let layer = &net.layers[l];
+                let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
+                    .map(|(a, b)| a + b)
+                    .collect();
+                let i = sfx.z.len();
+                let next_h: Vec<Rat> = z.iter().map(Rat::relu).collect();
+                memo.insert((l, std::mem::replace(&mut h, next_h)), i);
+                sfx.layer.push(l);
+                sfx.z.push(z);
+                sfx.next.push(None);
+                match prev {
+                    Some(p) => sfx.next[p] = Some(i),
+                    None => first = Some(i),
+                }
+                prev = Some(i);
+            }
+            let first = first.expect("k + 1 < nl");
+            sfx.start.push(first);
+            let mut last = first;
+            while let Some(n) = sfx.next[last] {
+                last = n;
+            }
+            sfx.out.push(last);
+        }
+        sfx
+    }
+
+    /// Per hidden layer `k`: the least `|z|` over the later hidden layers of its pass
+    /// (`None` when no hidden layer follows), by one sweep over the nodes from the last layer.
+    fn hidden_min_abs(&self, nl: usize) -> Vec<Option<Rat>> {
+        let mut order: Vec<usize> = (0..self.z.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.layer[i]));
+        let mut min: Vec<Option<Rat>> = vec![None; self.z.len()];
+        for i in order {
+            let mut m = self.next[i].and_then(|n| min[n].clone());
+            if self.layer[i] + 1 < nl {
+                for v in self.z[i].iter().map(Rat::abs) {
+                    if m.as_ref().is_none_or(|b| v < *b) {
+                        m = Some(v);
+                    }
+                }
+            }
+            min[i] = m;
+        }
+        self.start.iter().map(|&s| min[s].clone()).collect()
+    }
+}
+
+impl<N> Suffixes<N> {
+    /// The same chains with every node's values mapped by `f(layer, z)` (`None` if any
+    /// node's does not map).
+    pub(super) fn map<M>(
+        &self,
+        mut f: impl FnMut(usize, &[N]) -> Option<Vec<M>>,
+    ) -> Option<Suffixes<M>> {
+        Some(Suffixes {
+            layer: self.layer.clone(),
+            z: (self.layer.iter().zip(&self.z))
+                .map(|(&l, z)| f(l, z))
+                .collect::<Option<_>>()?,
+            next: self.next.clone(),
+            start: self.start.clone(),
+            out: self.out.clone(),
+        })
+    }
+
+    /// The nodes of each layer (`nl` layers).
+    fn by_layer(&self, nl: usize) -> Vec<Vec<usize>> {
+        let mut v = vec![Vec::new(); nl];
+        for (i, &l) in self.layer.iter().enumerate() {
+            v[l].push(i);
+        }
+        v
+    }
+
+    /// The values `z^ℓ` of the pass from `h^k = 0`, for the layers after `k` in order.
+    pub(super) fn chain(&self, k: usize) -> impl Iterator<Item = &[N]> + '_ {
+        let mut cur = Some(self.start[k]);
+        std::iter::from_fn(move || {
+            let i = cur?;
+            cur = self.next[i];
+            Some(&self.z[i][..])
+        })
+    }
+
+    /// The output `f` of the pass from `h^k = 0`.
+    pub(super) fn output(&self, k: usize) -> &[N] {
+        &self.z[self.out[k]]
+    }
+}
+
 /// The evaluation through the shortcuts, or `None` when they do not apply (see above).
 /// Without `full` only the cost, sse and margin are meaningful (as in `eval_core`).
 pub(super) fn evaluate(
@@ -69,28 +202,14 @@ pub(super) fn evaluate(
         };
         pc.push(next);
     }
-    // Suffixes: off[k][ℓ − k − 1] = z^ℓ after h^k = 0 (0-based hidden layer k).
-    let off: Vec<Vec<Vec<Rat>>> = (0..nl - 1)
-        .map(|k| {
-            let mut h = vec![Rat::zero(); q];
-            (k + 1..nl)
-                .map(|l| {
-                    let layer = &net.layers[l];
-                    let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
-                        .map(|(a, b)| a + b)
-                        .collect();
-                    h = z.iter().map(Rat::relu).collect();
-                    z
-                })
-                .collect()
-        })
-        .collect();
+    // Suffixes: z^ℓ after h^k = 0 (0-based hidden layer k), as shared chains.
+    let off = Suffixes::build(net);
     // One denominator s_ℓ per layer; numerators over s_ℓ D.
     let mut den_h = vec![sd.denom.clone()];
     let (mut w, mut bh) = (Vec::with_capacity(nl), Vec::with_capacity(nl));
-    let mut off_num: Vec<Vec<Vec<Int>>> = vec![Vec::new(); nl.saturating_sub(1)];
+    let by_layer = off.by_layer(nl);
     for (l, m) in pc.iter().enumerate() {
-        let suffix = (0..l.min(nl - 1)).flat_map(|k| off[k][l - k - 1].iter());
+        let suffix = by_layer[l].iter().flat_map(|&i| off.z[i].iter());
         let s = lcm_denoms(m.data.iter().chain(suffix), u64::MAX).expect("no bit limit");
         let sdn = &s * &sd.denom;
         let mut cache = (Int::one(), s.clone());
@@ -102,19 +221,20 @@ pub(super) fn evaluate(
             }
             bl.push(&scale_to(&m[(i, q)], &s, &mut cache) * &sd.denom);
         }
-        for (k, ok) in off_num.iter_mut().enumerate().take(l) {
-            let mut c2 = (Int::one(), sdn.clone());
-            ok.push(
-                off[k][l - k - 1]
-                    .iter()
-                    .map(|v| scale_to(v, &sdn, &mut c2))
-                    .collect(),
-            );
-        }
         w.push(wl);
         bh.push(bl);
         den_h.push(sdn);
     }
+    let off_num: Suffixes<Int> = off
+        .map(|l, z| {
+            let mut c2 = (Int::one(), den_h[l + 1].clone());
+            Some(
+                z.iter()
+                    .map(|v| scale_to(v, &den_h[l + 1], &mut c2))
+                    .collect(),
+            )
+        })
+        .expect("Int never overflows");
     let r = den_h[nl].lcm(&sd.target_denom);
     let den = Denoms {
         h: den_h,
@@ -122,26 +242,17 @@ pub(super) fn evaluate(
         delta: vec![Int::one(); nl],
     };
     let wref: Vec<&[Int]> = w.iter().map(|v| &v[..]).collect();
-    let off_f: Vec<Vec<Rat>> = off.iter().map(|o| o[o.len() - 1].clone()).collect();
+    let off_f: Vec<Vec<Rat>> = (0..nl - 1).map(|k| off.output(k).to_vec()).collect();
     let off_f64: Vec<Vec<f64>> = (off_f.iter())
         .map(|f| f.iter().map(Rat::to_f64).collect())
         .collect();
     // The switched-off numerators in `i128`: every layer, or the hidden layers only (the
-    // output entry then a zero placeholder).
-    let off_i128 = |hidden_only: bool| -> Option<Vec<Vec<Vec<i128>>>> {
-        (off_num.iter())
-            .map(|o| {
-                let keep = o.len() - hidden_only as usize;
-                let mut v = o[..keep]
-                    .iter()
-                    .map(|v| conv(v))
-                    .collect::<Option<Vec<_>>>()?;
-                if hidden_only {
-                    v.push(vec![0; q]);
-                }
-                Some(v)
-            })
-            .collect()
+    // output entries then zero placeholders).
+    let off_i128 = |hidden_only: bool| -> Option<Suffixes<i128>> {
+        off_num.map(|l, z| match hidden_only && l + 1 == nl {
+            true => Some(vec![0; q]),
+            false => conv(z),
+        })
     };
     let small = Kernel::<i128>::from_parts(q, &wref, &bh, sd, Some(&den)).and_then(|mut k| {
         k.off_f = off_f.clone();
@@ -169,9 +280,7 @@ pub(super) fn evaluate(
         Err(Stop::Overflow) => unreachable!("Int never overflows"),
     };
     if let Some(s) = run.spread.as_mut() {
-        s.off_min = (off.iter())
-            .map(|o| o[..o.len() - 1].iter().flatten().map(Rat::abs).min())
-            .collect();
+        s.off_min = off.hidden_min_abs(nl);
     }
     let e = &mut run.eval;
     let zero_seen = e.margin.as_ref().is_some_and(|m| m.0.is_zero());
@@ -307,4 +416,78 @@ fn moment_gradient(
     }
     .expect("n > 0");
     g.iter().map(|v| v * &scale).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::construct::{build, plans};
+    use crate::data::{DataLimits, Dataset};
+    use crate::network::Layer;
+
+    /// The naive rest of the pass from `h^k = 0`: `z` of every later layer.
+    fn naive(net: &Network, k: usize) -> Vec<Vec<Rat>> {
+        let mut h = vec![Rat::zero(); net.width()];
+        (k + 1..net.layers.len())
+            .map(|l| {
+                let layer = &net.layers[l];
+                let z: Vec<Rat> = (layer.w.mul_vec(&h).iter().zip(&layer.b))
+                    .map(|(a, b)| a + b)
+                    .collect();
+                h = z.iter().map(Rat::relu).collect();
+                z
+            })
+            .collect()
+    }
+
+    fn check_against_naive(net: &Network) -> usize {
+        let s = Suffixes::build(net);
+        let nl = net.layers.len();
+        for k in 0..nl - 1 {
+            let want = naive(net, k);
+            let got: Vec<Vec<Rat>> = s.chain(k).map(|z| z.to_vec()).collect();
+            assert_eq!(got, want, "suffix from layer {k}");
+            assert_eq!(s.output(k), &want[want.len() - 1][..]);
+            let min = want[..want.len() - 1].iter().flatten().map(Rat::abs).min();
+            assert_eq!(s.hidden_min_abs(nl)[k], min, "least |z| after layer {k}");
+        }
+        s.z.len()
+    }
+
+    /// The shared chains hold exactly the naive suffixes, and for a constructed deep network
+    /// only `O(L)` vectors (the old table held `L(L+1)/2`): the depth-memory regression.
+    #[test]
+    fn suffix_chains_equal_the_naive_rests_and_are_linear_in_depth() {
+        let data = Dataset::load(
+            std::path::Path::new("examples/three_classes.json"),
+            &DataLimits::default(),
+        )
+        .expect("example loads");
+        let layers = 120;
+        let c = build(&data, layers, &plans::global(data.q)).expect("global builds");
+        let nodes = check_against_naive(&c.network);
+        let nl = c.network.layers.len();
+        assert!(
+            nodes <= (data.q + 1) * nl,
+            "{nodes} stored suffix vectors for {nl} layers (a table would hold {})",
+            nl * (nl - 1) / 2
+        );
+        // A small network with negative, positive and mixed biases: same values.
+        let q = 2;
+        let m = |a: i64, b: i64, c: i64, d: i64| {
+            crate::matrix::Matrix::from_rows(&[
+                vec![Rat::from_i64(a), Rat::from_i64(b)],
+                vec![Rat::from_i64(c), Rat::from_i64(d)],
+            ])
+        };
+        let layers: Vec<Layer> = (0..7)
+            .map(|i| Layer {
+                w: m(1 + i % 2, -1, i - 3, 2),
+                b: (0..q)
+                    .map(|j| Rat::from_i64((i * 5 + j * 3) % 7 - 3))
+                    .collect(),
+            })
+            .collect();
+        check_against_naive(&Network { layers });
+    }
 }
