@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dlgeom_cert::arith::ParseLimits;
-use dlgeom_cert::checker::Backend;
+use dlgeom_cert::checker::{Backend, CertLimits};
 use dlgeom_cert::cli::{self, Output, VerifyArgs};
 use dlgeom_cert::data::DataLimits;
 use dlgeom_cert::network::Normalisation;
@@ -76,9 +76,17 @@ struct LimitArgs {
     /// Deepest JSON nesting accepted
     #[arg(long, default_value_t = 8)]
     max_depth: usize,
+    /// Largest number of digits in one number of a certificate (at least --max-digits):
+    /// `check` rejects a certificate beyond it, `verify` and `certify` refuse to write one
+    #[arg(long, default_value_t = dlgeom_cert::checker::DEFAULT_MAX_CERTIFICATE_DIGITS)]
+    max_certificate_digits: usize,
 }
 
 impl LimitArgs {
+    /// The certificate limits of these flags (`max(--max-certificate-digits, --max-digits)`).
+    fn cert_limits(&self) -> CertLimits {
+        CertLimits::new(self.max_certificate_digits, &self.limits().number)
+    }
     fn limits(&self) -> DataLimits {
         DataLimits {
             max_classes: self.max_classes,
@@ -294,6 +302,7 @@ fn main() {
             quiet,
             no_self_check,
             limits: limits.limits(),
+            cert_limits: limits.cert_limits(),
         }),
         Command::Check {
             cert,
@@ -302,7 +311,15 @@ fn main() {
             quiet,
             json,
             limits,
-        } => cli::check(&cert, &data, backend.into(), &limits.limits(), quiet, json),
+        } => cli::check(
+            &cert,
+            &data,
+            backend.into(),
+            &limits.limits(),
+            limits.cert_limits(),
+            quiet,
+            json,
+        ),
         Command::Reproduce {
             root,
             update,
@@ -326,6 +343,7 @@ fn main() {
             normalisation.into(),
             json,
             &limits.limits(),
+            limits.cert_limits(),
         ),
         Command::Export {
             cert,
