@@ -135,8 +135,22 @@ fn move_into_place(stage: &Path, out: &Path, names: &[String]) -> std::io::Resul
     fs::remove_dir(stage)
 }
 
-/// `dlgeom-cert verify`.
+/// `dlgeom-cert verify`: build every configuration, write its certificate and `summary.json`
+/// into `--out`. Unless `--no-self-check`, the files are written to a staging folder beside
+/// `--out`, re-read from disk and checked there by the independent checker under
+/// `cert_limits` (each certificate, and `summary.json` against them), and moved into
+/// `--out` only when every one is accepted; on any rejection nothing is moved (the staging
+/// folder is removed), the rejected files are named on standard error, and the exit code is
+/// 1. A certificate beyond `cert_limits` is refused before anything is written (exit 2).
 pub fn verify(args: &VerifyArgs) -> Output {
+    verify_with(args, &|_| {})
+}
+
+/// [`verify`], calling `after_write` with the staging folder once every file is written
+/// there and before any is re-read (tests use it to alter the bytes on disk, to see that the
+/// self-check reads them and that nothing rejected reaches `--out`). Not called with
+/// `--no-self-check`.
+pub fn verify_with(args: &VerifyArgs, after_write: &dyn Fn(&Path)) -> Output {
     let data = match load_data(&args.data, &args.limits) {
         Ok(d) => d,
         Err(o) => return o,
@@ -241,6 +255,7 @@ pub fn verify(args: &VerifyArgs) -> Output {
                 )));
             }
         }
+        after_write(&stage);
         let results = checker::check_path_with(&stage, &data, Backend::Malachite, args.cert_limits);
         let seen: Vec<String> = (results.iter())
             .filter_map(|(p, _)| Some(p.file_name()?.to_string_lossy().into_owned()))

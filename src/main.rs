@@ -76,10 +76,11 @@ struct LimitArgs {
     /// Deepest JSON nesting accepted
     #[arg(long, default_value_t = 8)]
     max_depth: usize,
-    /// Largest number of digits in one number of a certificate (at least --max-digits):
-    /// `check` rejects a certificate beyond it, `verify` and `certify` refuse to write one
-    #[arg(long, default_value_t = dlgeom_cert::checker::DEFAULT_MAX_CERTIFICATE_DIGITS)]
-    max_certificate_digits: usize,
+    /// Largest number of digits in one number of a certificate [default: 10 × --max-digits;
+    /// at least --max-digits]: check rejects a certificate beyond it, verify and certify
+    /// refuse to write one
+    #[arg(long)]
+    max_certificate_digits: Option<usize>,
 }
 
 impl LimitArgs {

@@ -90,10 +90,9 @@
 //! 11. float cross-check (MATH §9, non-normative): recomputed in `f64` in the producer's
 //!     documented order and compared bit for bit (module `float`).
 //!
-//! **Limits** ([`CertLimits`]): before anything is parsed, every string of a certificate is
-//! bounded (at most `D` decimal digits and `D + 2` characters, `D` from
-//! `--max-certificate-digits` and `--max-digits`), which bounds the work one number can
-//! demand. `verify` and `certify` apply the same bound to what they would write and refuse
+//! **Limits** ([`CertLimits`]): before anything is parsed, every number string of a
+//! certificate is bounded (at most `D` decimal digits, `D` from `--max-certificate-digits`,
+//! by default `10 × --max-digits`), which bounds the work one number can demand. `verify` and `certify` apply the same bound to what they would write and refuse
 //! (exit 2) before writing, so **what `verify` writes, `check` accepts under the same flags**.
 //!
 //! **Folders** ([`check_path`]): every certificate is checked, `summary.json` is checked
@@ -122,23 +121,26 @@ pub enum Backend {
     Num,
 }
 
-/// Default of `--max-certificate-digits`: the largest number of decimal digits one number of
-/// a certificate may have. Ten times the data's default `--max-digits`, since honest
-/// certificates hold costs and shifts larger than any data coordinate (a cost sums squared
-/// residuals over several denominators).
-pub const DEFAULT_MAX_CERTIFICATE_DIGITS: usize = 1_000_000;
+/// The default certificate limit is this many times `--max-digits` (so `1 000 000` digits at
+/// the default `--max-digits 100000`): honest certificates hold costs, shifts and output
+/// biases several times longer than any data coordinate (a cost sums squared residuals over
+/// several denominators; a 100 000-digit coordinate gives a 500 007-character output bias).
+pub const CERTIFICATE_DIGITS_PER_DATA_DIGIT: usize = 10;
 
 /// The per-number limit of certificates, one policy for the producer and the checker.
 ///
-/// **Rule.** `D = max(--max-certificate-digits, --max-digits)`. Every string of a
-/// certificate (every number, and every other text field) may hold at most `D` decimal
-/// digits (the sign and `/` are not counted) and at most `D + 2` characters. The checker
-/// tests this ([`within_limits`]) before it parses any number, so the work a number can
-/// demand is bounded by `D`; `verify` and `certify` test the very same function on every
-/// certificate before writing it and refuse (exit 2, naming `--max-certificate-digits`,
-/// nothing written) when a number exceeds it. Hence **what `verify` writes, `check` accepts
-/// under the same flags**. `D ≥ --max-digits` because the checker converts the data (read
-/// under `--max-digits`) through the same parser, and apexes and shifts repeat data values.
+/// **Rule.** `D = max(--max-certificate-digits, --max-digits)`, and without
+/// `--max-certificate-digits`, `D = 10 × --max-digits` ([`CERTIFICATE_DIGITS_PER_DATA_DIGIT`]).
+/// Every string of a certificate made only of digits, `-` and `/` (the characters of a
+/// canonical number) may hold at most `D` decimal digits (the sign and `/` are not
+/// counted); any other string is never a canonical number, and the checker's parser rejects
+/// it before any arithmetic ([`num::plain`]). The checker tests this ([`within_limits`]) before it parses any number, so
+/// the work a number can demand is bounded by `D`; `verify` and `certify` test the very same
+/// function on every certificate before writing it and refuse (exit 2, naming
+/// `--max-certificate-digits`, nothing written) when a number exceeds it. Hence **what
+/// `verify` writes, `check` accepts under the same flags**. `D ≥ --max-digits` because the
+/// checker converts the data (read under `--max-digits`) through the same parser, and
+/// apexes and shifts repeat data values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CertLimits {
     /// `D`: the largest number of decimal digits in one string of a certificate.
@@ -146,30 +148,36 @@ pub struct CertLimits {
 }
 
 impl CertLimits {
-    /// `D = max(max_certificate_digits, data.max_digits)` (see [`CertLimits`]).
-    pub fn new(max_certificate_digits: usize, data: &ParseLimits) -> CertLimits {
+    /// `D` of the flags `--max-certificate-digits` (`None` when not given) and the data's
+    /// `--max-digits` (see [`CertLimits`]).
+    pub fn new(max_certificate_digits: Option<usize>, data: &ParseLimits) -> CertLimits {
         CertLimits {
-            max_digits: max_certificate_digits.max(data.max_digits),
+            max_digits: match max_certificate_digits {
+                Some(d) => d.max(data.max_digits),
+                None => data
+                    .max_digits
+                    .saturating_mul(CERTIFICATE_DIGITS_PER_DATA_DIGIT),
+            },
         }
     }
 }
 
 impl Default for CertLimits {
-    /// The limits of the default flags.
+    /// The limits of the default flags (`D = 1 000 000`).
     fn default() -> CertLimits {
-        CertLimits::new(DEFAULT_MAX_CERTIFICATE_DIGITS, &ParseLimits::default())
+        CertLimits::new(None, &ParseLimits::default())
     }
 }
 
-/// Whether every string of `cert` obeys `limits` ([`CertLimits`]); the error names the
-/// field (JSON path), its size and the flag that raises the limit.
+/// Whether every number string of `cert` obeys `limits` ([`CertLimits`]); the error names
+/// the field (JSON path), its size and the flag that raises the limit.
 pub fn within_limits(cert: &Certificate, limits: &CertLimits) -> Result<(), String> {
     fn walk(v: &serde_json::Value, d: usize) -> Result<(), (String, usize, usize)> {
         use serde_json::Value;
         match v {
-            Value::String(s) => {
+            Value::String(s) if num::plain(s) => {
                 let digits = s.bytes().filter(u8::is_ascii_digit).count();
-                if digits > d || s.len() > d + 2 {
+                if digits > d {
                     return Err((String::new(), digits, s.len()));
                 }
                 Ok(())

@@ -10,14 +10,23 @@ use num_traits::Zero;
 use std::fmt::Debug;
 use std::str::FromStr;
 
-/// The parser of [`Num::parse`]: no digit limit of its own. The length of every string of a
-/// certificate is bounded before any is parsed ([`super::CertLimits`], applied by
-/// [`super::Checker::check`]), which bounds the work a hostile string can demand; the data is
-/// read under `--max-digits`, which that bound includes.
+/// The parser of [`Num::parse`]: no digit limit of its own. Only text made of digits, `-`
+/// and `/` (the characters of canonical numbers, [`plain`]) reaches it; the digits of every
+/// such string of a certificate are bounded before any is parsed ([`super::CertLimits`],
+/// applied by [`super::Checker::check`]), which bounds the work a hostile string can demand;
+/// the data is read under `--max-digits`, which that bound includes.
 const UNBOUNDED: crate::arith::ParseLimits = crate::arith::ParseLimits {
-    max_exponent: 10_000,
+    max_exponent: 0,
     max_digits: usize::MAX,
 };
+
+/// Only digits, `-` and `/`: the only characters a canonical number has. Any other text is
+/// rejected before it is parsed (this also keeps the parsers' own extensions, `+`, `_`,
+/// decimals and exponents, out).
+pub fn plain(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'-' || b == b'/')
+}
 
 /// An exact ordered field with canonical text `"p/q"` (lowest terms, `q > 0`, integers
 /// without `/1`).
@@ -135,11 +144,12 @@ macro_rules! ring_ops {
 impl Num for Rat {
     ring_ops!();
     fn parse(s: &str) -> Result<Self, String> {
-        canonical(
-            s,
-            Rat::parse_with(s, &UNBOUNDED).map_err(|e| e.0),
-            Rat::canonical,
-        )
+        let v = if plain(s) {
+            Rat::parse_with(s, &UNBOUNDED).map_err(|e| e.0)
+        } else {
+            Err("bad text".into())
+        };
+        canonical(s, v, Rat::canonical)
     }
     fn text(&self) -> String {
         self.canonical()
@@ -182,12 +192,7 @@ impl Num for Rat {
 impl Num for BigRational {
     ring_ops!();
     fn parse(s: &str) -> Result<Self, String> {
-        // Only digits, '-' and '/' can be canonical; this also keeps the parser's own
-        // extensions ('+', '_') out.
-        let plain = s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'/');
-        let v = if plain {
+        let v = if plain(s) {
             BigRational::from_str(s).map_err(|e| e.to_string())
         } else {
             Err("bad text".into())

@@ -166,9 +166,9 @@ pub(super) fn check(
             let (Some(cost), None) = (cost, reason) else {
                 return Err(format!("{what}: a built row has a cost and no reason"));
             };
-            let c = certs
-                .get(id)
-                .ok_or_else(|| format!("{what}: no certificate {id}.json beside it"))?;
+            let c = certs.get(id).ok_or_else(|| {
+                format!("{what}: no certificate {id}.json beside it (or it cannot be read as one)")
+            })?;
             if !c.accepted {
                 return Err(format!("{what}: its certificate {id}.json is rejected"));
             }
