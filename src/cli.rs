@@ -102,23 +102,30 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The staging folder of `verify --out OUT`: `.NAME.staging-PID` beside `OUT` (same file
-/// system), or inside `OUT` when `OUT` has no name of its own (`.`, `/`, a path ending in
-/// `..`). Returns the staging folder, after creating its parent.
+/// system), or `.dlgeom-staging-PID` inside `OUT` when `OUT` has no name of its own (`.`,
+/// `/`, a path ending in `..`) or its parent folder is not writable. Created empty (with
+/// its parent folders).
 fn staging_folder(out: &Path) -> std::io::Result<PathBuf> {
     let abs = std::path::absolute(out)?;
     let tag = format!("staging-{}", std::process::id());
-    let stage = match (abs.parent(), abs.file_name()) {
-        (Some(parent), Some(name)) => parent.join(format!(".{}.{tag}", name.to_string_lossy())),
-        _ => abs.join(format!(".dlgeom-{tag}")),
+    let make = |stage: PathBuf| -> std::io::Result<PathBuf> {
+        if let Some(parent) = stage.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if stage.exists() {
+            fs::remove_dir_all(&stage)?;
+        }
+        fs::create_dir(&stage)?;
+        Ok(stage)
     };
-    if let Some(parent) = stage.parent() {
-        fs::create_dir_all(parent)?;
+    let inside = abs.join(format!(".dlgeom-{tag}"));
+    match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => {
+            make(parent.join(format!(".{}.{tag}", name.to_string_lossy())))
+                .or_else(|_| make(inside))
+        }
+        _ => make(inside),
     }
-    if stage.exists() {
-        fs::remove_dir_all(&stage)?;
-    }
-    fs::create_dir(&stage)?;
-    Ok(stage)
 }
 
 /// Move the staged `names` (in this order) from `stage` into `out`: the whole folder in one
