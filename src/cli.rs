@@ -67,6 +67,9 @@ pub struct VerifyArgs {
     pub max_configurations: u64,
     /// Refuse a larger `--layers` (`--max-layers`).
     pub max_layers: usize,
+    /// The limits every written certificate must obey, the ones `check` reads it under
+    /// (derive them from the same flags: [`checker::CertLimits::new`]).
+    pub cert_limits: checker::CertLimits,
 }
 
 /// Default of `--max-layers`: the largest `L` accepted by `verify`, `certify` and `plot`.
@@ -116,8 +119,18 @@ pub fn load_data(path: &Path, limits: &DataLimits) -> Result<Dataset, Output> {
 }
 
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename), so
-/// an interrupted run never leaves a partial file.
+/// an interrupted run never leaves a partial file. On error the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_beside(path);
+    let r = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if r.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    r
+}
+
+/// `.NAME.tmp-PID` in the folder of `path` (same file system, so a rename moves it).
+fn temp_beside(path: &Path) -> PathBuf {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -126,17 +139,73 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)
+    dir.join(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// `dlgeom-cert verify`.
+/// Create (truncate) `path`, write `bytes` and flush them to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// The staging folder of `verify --out OUT`: `.NAME.staging-PID` beside `OUT` (same file
+/// system), or `.dlgeom-staging-PID` inside `OUT` when `OUT` has no name of its own (`.`,
+/// `/`, a path ending in `..`) or its parent folder is not writable. Created empty (with
+/// its parent folders).
+fn staging_folder(out: &Path) -> std::io::Result<PathBuf> {
+    let abs = std::path::absolute(out)?;
+    let tag = format!("staging-{}", std::process::id());
+    let make = |stage: PathBuf| -> std::io::Result<PathBuf> {
+        if let Some(parent) = stage.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if stage.exists() {
+            fs::remove_dir_all(&stage)?;
+        }
+        fs::create_dir(&stage)?;
+        Ok(stage)
+    };
+    let inside = abs.join(format!(".dlgeom-{tag}"));
+    match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => {
+            make(parent.join(format!(".{}.{tag}", name.to_string_lossy())))
+                .or_else(|_| make(inside))
+        }
+        _ => make(inside),
+    }
+}
+
+/// Move the staged `names` (in this order) from `stage` into `out`: the whole folder in one
+/// rename when `out` does not exist yet, else file by file (each rename replaces the file
+/// of that name), then the empty staging folder is removed.
+fn move_into_place(stage: &Path, out: &Path, names: &[String]) -> std::io::Result<()> {
+    if !out.exists() && fs::rename(stage, out).is_ok() {
+        return Ok(());
+    }
+    fs::create_dir_all(out)?;
+    for n in names {
+        fs::rename(stage.join(n), out.join(n))?;
+    }
+    fs::remove_dir(stage)
+}
+
+/// `dlgeom-cert verify`: build every configuration, write its certificate and `summary.json`
+/// into `--out`. Unless `--no-self-check`, the files are written to a staging folder beside
+/// `--out`, re-read from disk and checked there by the independent checker under
+/// `cert_limits` (each certificate, and `summary.json` against them), and moved into
+/// `--out` only when every one is accepted; on any rejection nothing is moved (the staging
+/// folder is removed), the rejected files are named on standard error, and the exit code is
+/// 1. A certificate beyond `cert_limits` is refused before anything is written (exit 2).
 pub fn verify(args: &VerifyArgs) -> Output {
+    verify_with(args, &|_| {})
+}
+
+/// [`verify`], calling `after_write` with the staging folder once every file is written
+/// there and before any is re-read (tests use it to alter the bytes on disk, to see that the
+/// self-check reads them and that nothing rejected reaches `--out`). Not called with
+/// `--no-self-check`.
+pub fn verify_with(args: &VerifyArgs, after_write: &dyn Fn(&Path)) -> Output {
     let data = match load_data(&args.data, &args.limits) {
         Ok(d) => d,
         Err(o) => return o,
@@ -180,52 +249,109 @@ pub fn verify(args: &VerifyArgs) -> Output {
     };
     let summary = summarise(&data, &result);
 
-    // Refuse to overwrite unless --force.
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    // Every certificate within the limits the checker reads it under (before anything is
+    // written): what `verify` writes, `check` accepts under the same flags.
+    let mut files: Vec<(String, String)> = Vec::new();
     for e in &result.entries {
         if let Outcome::Built(b) = &e.outcome {
-            files.push((
-                args.out.join(format!("{}.json", e.plan.id())),
-                b.certificate.to_json(),
-            ));
+            if let Err(why) = checker::within_limits(&b.certificate, &args.cert_limits) {
+                return Output::bad_input(format!(
+                    "certificate {}: {why}; nothing was written",
+                    e.plan.id()
+                ));
+            }
+            files.push((format!("{}.json", e.plan.id()), b.certificate.to_json()));
         }
     }
     let mut summary_json = serde_json::to_string_pretty(&summary).expect("summary serializes");
     summary_json.push('\n');
-    files.push((args.out.join("summary.json"), summary_json.clone()));
+    // summary.json last: moved into place after every certificate.
+    files.push(("summary.json".to_string(), summary_json.clone()));
+    let names: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
+    let certificates = files.len() - 1;
+
+    // Refuse to overwrite unless --force.
+    if args.out.exists() && !args.out.is_dir() {
+        return Output::bad_input(format!("{} exists and is not a folder", args.out.display()));
+    }
     if !args.force {
-        if let Some((p, _)) = files.iter().find(|(p, _)| p.exists()) {
+        if let Some(n) = names.iter().find(|n| args.out.join(n).exists()) {
             return Output::bad_input(format!(
                 "{} exists; use --force to overwrite, or --out to choose another folder",
-                p.display()
+                args.out.join(n).display()
             ));
         }
     }
-    if let Err(e) = fs::create_dir_all(&args.out) {
-        return Output::bad_input(format!("cannot create {}: {e}", args.out.display()));
-    }
-    for (p, text) in &files {
-        if let Err(e) = write_atomic(p, text.as_bytes()) {
-            return Output::bad_input(format!("cannot write {}: {e}", p.display()));
-        }
-    }
 
-    // Self-check: the independent checker re-verifies every certificate written.
-    // In parallel over certificates; `collect` keeps the run order.
+    // Without the self-check: written in place, each file atomically. With it: written to a
+    // staging folder beside --out, re-read from disk and checked there by the independent
+    // checker as `check STAGING --data DATA` would (each certificate, and summary.json
+    // against them), under the same limits; moved into --out only when everything is
+    // accepted. On a rejection nothing is moved and the staging folder is removed.
     let mut rejected = Vec::new();
-    if !args.no_self_check {
-        use rayon::prelude::*;
-        let checker = checker::Checker::new(&data, Backend::Malachite);
-        rejected = (result.entries.par_iter())
-            .filter_map(|e| match &e.outcome {
-                Outcome::Built(b) => {
-                    let rep = checker.check(&b.certificate);
-                    let why = || format!("{}: {}", e.plan.id(), first_failure(&rep));
-                    (!rep.accepted()).then(why)
-                }
-                Outcome::Infeasible(_) => None,
-            })
+    if args.no_self_check {
+        if let Err(e) = fs::create_dir_all(&args.out) {
+            return Output::bad_input(format!("cannot create {}: {e}", args.out.display()));
+        }
+        for (n, text) in &files {
+            let p = args.out.join(n);
+            if let Err(e) = write_atomic(&p, text.as_bytes()) {
+                return Output::bad_input(format!("cannot write {}: {e}", p.display()));
+            }
+        }
+    } else {
+        let stage = match staging_folder(&args.out) {
+            Ok(s) => s,
+            Err(e) => {
+                return Output::bad_input(format!(
+                    "cannot create a staging folder beside {}: {e}",
+                    args.out.display()
+                ))
+            }
+        };
+        let cleanup = |o: Output| {
+            let _ = fs::remove_dir_all(&stage);
+            o
+        };
+        for (n, text) in &files {
+            if let Err(e) = write_synced(&stage.join(n), text.as_bytes()) {
+                return cleanup(Output::bad_input(format!(
+                    "cannot write {}: {e}",
+                    stage.join(n).display()
+                )));
+            }
+        }
+        after_write(&stage);
+        let results = checker::check_path_with(&stage, &data, Backend::Malachite, args.cert_limits);
+        let seen: Vec<String> = (results.iter())
+            .filter_map(|(p, _)| Some(p.file_name()?.to_string_lossy().into_owned()))
             .collect();
+        for (p, r) in &results {
+            let n = p
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            match r {
+                Ok(rep) if rep.accepted() => {}
+                Ok(rep) => rejected.push(format!("{n}: {}", first_failure(rep))),
+                Err(e) => rejected.push(format!("{n}: {e}")),
+            }
+        }
+        for n in names.iter().filter(|n| !seen.contains(n)) {
+            rejected.push(format!(
+                "{n}: not found in the staging folder after writing"
+            ));
+        }
+        if rejected.is_empty() {
+            if let Err(e) = move_into_place(&stage, &args.out, &names) {
+                return cleanup(Output::bad_input(format!(
+                    "cannot move the checked files from {} into {}: {e}",
+                    stage.display(),
+                    args.out.display()
+                )));
+            }
+        } else {
+            let _ = fs::remove_dir_all(&stage);
+        }
     }
     let c1_failed = summary
         .claims
@@ -241,6 +367,24 @@ pub fn verify(args: &VerifyArgs) -> Output {
         code,
         ..Output::default()
     };
+    let last = if !rejected.is_empty() {
+        format!(
+            "NOTHING WRITTEN to {}: the independent checker rejected {} of the {} files re-read from disk ({certificates} certificates and summary.json; listed on standard error), so the claims above are not certified",
+            args.out.display(),
+            rejected.len(),
+            names.len()
+        )
+    } else if args.no_self_check {
+        format!(
+            "{certificates} certificates and summary.json written to {} (not re-checked: --no-self-check)",
+            args.out.display()
+        )
+    } else {
+        format!(
+            "{certificates} certificates and summary.json written to {} (each re-read from disk and re-checked by the independent checker, summary.json against them)",
+            args.out.display()
+        )
+    };
     if args.json {
         out.stdout = summary_json;
     } else if args.quiet {
@@ -251,29 +395,28 @@ pub fn verify(args: &VerifyArgs) -> Output {
         out.stdout
             .push_str(&format!("dlgeom-cert verify {}\n", args.data.display()));
         out.stdout.push_str(&render(&summary));
-        out.stdout.push_str(&format!(
-            "\n{} certificates and summary.json written to {}{}\n",
-            files.len() - 1,
-            args.out.display(),
-            if args.no_self_check {
-                ""
-            } else {
-                " (each re-checked by the independent checker)"
-            }
-        ));
+        out.stdout.push_str(&format!("\n{last}\n"));
     }
     for r in &rejected {
         out.stderr.push_str(&format!("self-check REJECTED {r}\n"));
     }
+    if !rejected.is_empty() {
+        out.stderr.push_str(&format!("{last}\n"));
+    }
     out
 }
 
-/// `dlgeom-cert check`.
+/// `dlgeom-cert check`: a certificate, or a folder ([`checker::check_path_with`]: every
+/// certificate, `summary.json` against them, look-alikes rejected, other JSON files listed
+/// as skipped), under `cert_limits` (derived from the same flags as `limits`). Exit 1 when
+/// anything is rejected; `--quiet` prints only rejections; `--json` lists every file, a
+/// skipped one as `{"file", "skipped": reason}`.
 pub fn check(
     cert: &Path,
     data_path: &Path,
     backend: Backend,
     limits: &DataLimits,
+    cert_limits: checker::CertLimits,
     quiet: bool,
     json: bool,
 ) -> Output {
@@ -284,7 +427,7 @@ pub fn check(
     if !cert.exists() {
         return Output::bad_input(format!("{}: no such file or folder", cert.display()));
     }
-    let results = checker::check_path(cert, &data, backend);
+    let results = checker::check_path_with(cert, &data, backend, cert_limits);
     let mut out = Output::default();
     let mut all_ok = true;
     let mut any = false;
@@ -292,13 +435,12 @@ pub fn check(
     for (path, res) in results {
         match res {
             Ok(rep) if rep.skipped.is_some() => {
+                let why = rep.skipped.clone().unwrap_or_default();
                 if !quiet {
-                    out.stdout.push_str(&format!(
-                        "SKIPPED  {}: {}\n",
-                        path.display(),
-                        first_failure(&rep)
-                    ));
+                    out.stdout
+                        .push_str(&format!("SKIPPED  {}: {why}\n", path.display()));
                 }
+                rows.push(serde_json::json!({"file": path.display().to_string(), "skipped": why}));
             }
             Ok(rep) => {
                 any = true;
@@ -334,7 +476,7 @@ pub fn check(
     }
     if !any {
         return Output::bad_input(format!(
-            "{}: no dlgeom-cert/1 certificate found",
+            "{}: no dlgeom-cert/1 certificate or summary found",
             cert.display()
         ));
     }
@@ -647,6 +789,11 @@ pub fn plot(
 /// (exit 2) when it has more than `max_layers` hidden layers. Exit 0 when
 /// the network is a certified local (or global) minimum, 1 otherwise (the report then shows
 /// the exact gradient or the gap), 2 on bad input.
+///
+/// The certificate must obey `cert_limits` (the ones `check` reads it under with the same
+/// flags; exit 2 before writing otherwise). Its JSON text is self-checked by the independent
+/// checker: with `--out`, the bytes re-read from a temporary file beside `out`, which is
+/// renamed into place only when accepted (a rejected certificate is never left at `out`).
 #[allow(clippy::too_many_arguments)]
 pub fn certify(
     net_path: &Path,
@@ -657,6 +804,7 @@ pub fn certify(
     json: bool,
     limits: &DataLimits,
     max_layers: usize,
+    cert_limits: checker::CertLimits,
 ) -> Output {
     let data = match load_data(data_path, limits) {
         Ok(d) => d,
@@ -688,13 +836,49 @@ pub fn certify(
     }
     let analysis = crate::certify::analyse(&net, &data, norm);
     let cert = crate::verify::imported_certificate(&data, norm, &net, &analysis);
-    let rep = checker::check(&cert, &data, Backend::Malachite);
-    let mut o = Output::default();
-    if let Some(p) = out {
-        if let Err(e) = write_atomic(p, cert.to_json().as_bytes()) {
-            return Output::bad_input(format!("cannot write {}: {e}", p.display()));
-        }
+    if let Err(why) = checker::within_limits(&cert, &cert_limits) {
+        return Output::bad_input(format!("certificate: {why}; nothing was written"));
     }
+    let text = cert.to_json();
+    let checker = checker::Checker::with_limits(&data, Backend::Malachite, cert_limits);
+    let checked = |text: &str| match checker.check_json(text) {
+        Ok(rep) => rep,
+        Err(detail) => checker::Report {
+            checks: vec![checker::Check {
+                name: "format".to_string(),
+                passed: false,
+                detail,
+            }],
+            skipped: None,
+        },
+    };
+    let mut o = Output::default();
+    // Self-check of the written bytes: a temporary file beside `out`, re-read and checked,
+    // renamed into place only when accepted.
+    let (rep, written) = match out {
+        None => (checked(&text), false),
+        Some(p) => {
+            let tmp = temp_beside(p);
+            let read = write_synced(&tmp, text.as_bytes()).and_then(|()| fs::read_to_string(&tmp));
+            let read = match read {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Output::bad_input(format!("cannot write {}: {e}", tmp.display()));
+                }
+            };
+            let rep = checked(&read);
+            if !rep.accepted() {
+                let _ = fs::remove_file(&tmp);
+                (rep, false)
+            } else if let Err(e) = fs::rename(&tmp, p) {
+                let _ = fs::remove_file(&tmp);
+                return Output::bad_input(format!("cannot write {}: {e}", p.display()));
+            } else {
+                (rep, true)
+            }
+        }
+    };
     let c = &cert.claims;
     if json {
         o.stdout = cert.to_json();
@@ -748,14 +932,22 @@ pub fn certify(
                 crate::report::shorten(&d.cost_after)
             ));
         }
-        if let Some(p) = out {
-            o.stdout
-                .push_str(&format!("certificate written to {}\n", p.display()));
+        if let (Some(p), true) = (out, written) {
+            o.stdout.push_str(&format!(
+                "certificate written to {} (re-read and accepted by the independent checker)\n",
+                p.display()
+            ));
         }
     }
     if !rep.accepted() {
         o.stderr
             .push_str(&format!("self-check REJECTED: {}\n", first_failure(&rep)));
+        if let Some(p) = out {
+            o.stderr.push_str(&format!(
+                "certificate NOT written to {}: the independent checker rejected it\n",
+                p.display()
+            ));
+        }
         o.code = 1;
         return o;
     }

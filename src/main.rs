@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dlgeom_cert::arith::ParseLimits;
-use dlgeom_cert::checker::Backend;
+use dlgeom_cert::checker::{Backend, CertLimits};
 use dlgeom_cert::cli::{self, Output, VerifyArgs, DEFAULT_MAX_CONFIGURATIONS, DEFAULT_MAX_LAYERS};
 use dlgeom_cert::data::DataLimits;
 use dlgeom_cert::network::Normalisation;
@@ -77,9 +77,18 @@ struct LimitArgs {
     /// Deepest JSON nesting accepted
     #[arg(long, default_value_t = 8)]
     max_depth: usize,
+    /// Largest number of digits in one number of a certificate [default: 10 × --max-digits;
+    /// at least --max-digits]: check rejects a certificate beyond it, verify and certify
+    /// refuse to write one
+    #[arg(long)]
+    max_certificate_digits: Option<usize>,
 }
 
 impl LimitArgs {
+    /// The certificate limits of these flags (`max(--max-certificate-digits, --max-digits)`).
+    fn cert_limits(&self) -> CertLimits {
+        CertLimits::new(self.max_certificate_digits, &self.limits().number)
+    }
     fn limits(&self) -> DataLimits {
         DataLimits {
             max_classes: self.max_classes,
@@ -320,6 +329,7 @@ fn main() {
             families,
             max_configurations,
             max_layers,
+            cert_limits: limits.cert_limits(),
         }),
         Command::Check {
             cert,
@@ -328,7 +338,15 @@ fn main() {
             quiet,
             json,
             limits,
-        } => cli::check(&cert, &data, backend.into(), &limits.limits(), quiet, json),
+        } => cli::check(
+            &cert,
+            &data,
+            backend.into(),
+            &limits.limits(),
+            limits.cert_limits(),
+            quiet,
+            json,
+        ),
         Command::Reproduce {
             root,
             update,
@@ -354,6 +372,7 @@ fn main() {
             json,
             &limits.limits(),
             max_layers,
+            limits.cert_limits(),
         ),
         Command::Export {
             cert,

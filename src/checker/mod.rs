@@ -89,12 +89,22 @@
 //!     column `j` of `Σ τ̃τ̃ᵀ` — together they determine the output layer;
 //! 11. float cross-check (MATH §9, non-normative): recomputed in `f64` in the producer's
 //!     documented order and compared bit for bit (module `float`).
+//!
+//! **Limits** ([`CertLimits`]): before anything is parsed, every number string of a
+//! certificate is bounded (at most `D` decimal digits, `D` from `--max-certificate-digits`,
+//! by default `10 × --max-digits`), which bounds the work one number can demand. `verify` and `certify` apply the same bound to what they would write and refuse
+//! (exit 2) before writing, so **what `verify` writes, `check` accepts under the same flags**.
+//!
+//! **Folders** ([`check_path`]): every certificate is checked, `summary.json` is checked
+//! against the certificates beside it, a file that looks like a certificate but cannot be
+//! read as one is a rejection, and any other file is listed as skipped.
 
 mod exact;
 mod float;
 pub mod num;
+mod summary;
 
-use crate::arith::Rat;
+use crate::arith::{ParseLimits, Rat};
 use crate::cert::{Certificate, FORMAT};
 use crate::data::Dataset;
 use num_rational::BigRational;
@@ -111,10 +121,91 @@ pub enum Backend {
     Num,
 }
 
+/// The default certificate limit is this many times `--max-digits` (so `1 000 000` digits at
+/// the default `--max-digits 100000`): honest certificates hold costs, shifts and output
+/// biases several times longer than any data coordinate (a cost sums squared residuals over
+/// several denominators; a 100 000-digit coordinate gives a 500 007-character output bias).
+pub const CERTIFICATE_DIGITS_PER_DATA_DIGIT: usize = 10;
+
+/// The per-number limit of certificates, one policy for the producer and the checker.
+///
+/// **Rule.** `D = max(--max-certificate-digits, --max-digits)`, and without
+/// `--max-certificate-digits`, `D = 10 × --max-digits` ([`CERTIFICATE_DIGITS_PER_DATA_DIGIT`]).
+/// Every string of a certificate made only of digits, `-` and `/` (the characters of a
+/// canonical number) may hold at most `D` decimal digits (the sign and `/` are not
+/// counted); any other string is never a canonical number, and the checker's parser rejects
+/// it before any arithmetic ([`num::plain`]). The checker tests this ([`within_limits`]) before it parses any number, so
+/// the work a number can demand is bounded by `D`; `verify` and `certify` test the very same
+/// function on every certificate before writing it and refuse (exit 2, naming
+/// `--max-certificate-digits`, nothing written) when a number exceeds it. Hence **what
+/// `verify` writes, `check` accepts under the same flags**. `D ≥ --max-digits` because the
+/// checker converts the data (read under `--max-digits`) through the same parser, and
+/// apexes and shifts repeat data values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CertLimits {
+    /// `D`: the largest number of decimal digits in one string of a certificate.
+    pub max_digits: usize,
+}
+
+impl CertLimits {
+    /// `D` of the flags `--max-certificate-digits` (`None` when not given) and the data's
+    /// `--max-digits` (see [`CertLimits`]).
+    pub fn new(max_certificate_digits: Option<usize>, data: &ParseLimits) -> CertLimits {
+        CertLimits {
+            max_digits: match max_certificate_digits {
+                Some(d) => d.max(data.max_digits),
+                None => data
+                    .max_digits
+                    .saturating_mul(CERTIFICATE_DIGITS_PER_DATA_DIGIT),
+            },
+        }
+    }
+}
+
+impl Default for CertLimits {
+    /// The limits of the default flags (`D = 1 000 000`).
+    fn default() -> CertLimits {
+        CertLimits::new(None, &ParseLimits::default())
+    }
+}
+
+/// Whether every number string of `cert` obeys `limits` ([`CertLimits`]); the error names
+/// the field (JSON path), its size and the flag that raises the limit.
+pub fn within_limits(cert: &Certificate, limits: &CertLimits) -> Result<(), String> {
+    fn walk(v: &serde_json::Value, d: usize) -> Result<(), (String, usize, usize)> {
+        use serde_json::Value;
+        match v {
+            Value::String(s) if num::plain(s) => {
+                let digits = s.bytes().filter(u8::is_ascii_digit).count();
+                if digits > d {
+                    return Err((String::new(), digits, s.len()));
+                }
+                Ok(())
+            }
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, x)| walk(x, d).map_err(|(p, n, l)| (format!("[{i}]{p}"), n, l))),
+            Value::Object(o) => o
+                .iter()
+                .try_for_each(|(k, x)| walk(x, d).map_err(|(p, n, l)| (format!(".{k}{p}"), n, l))),
+            _ => Ok(()),
+        }
+    }
+    let v = serde_json::to_value(cert).map_err(|e| format!("certificate: {e}"))?;
+    walk(&v, limits.max_digits).map_err(|(p, digits, len)| {
+        format!(
+            "{}: text of {digits} digits ({len} characters) exceeds the certificate limit of {} digits (raise it with --max-certificate-digits)",
+            p.trim_start_matches('.'),
+            limits.max_digits
+        )
+    })
+}
+
 /// One verified item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
-    /// What was checked: `format`, `data`, `network`, `claims.evaluation`, `claims.gradient`,
+    /// What was checked: `limits`, `format`, `data`, `network`, `claims.evaluation`, `claims.gradient`,
     /// `claims.pattern_region`, `claims.verdict`, `claims.degeneracy`, `claims.descent`,
     /// `configuration` or `float_check`.
     pub name: String,
@@ -205,22 +296,34 @@ impl fmt::Display for Report {
 pub struct Checker<'a> {
     data: &'a Dataset,
     backend: Backend,
+    limits: CertLimits,
     malachite: OnceLock<exact::Prepared<Rat>>,
     num: OnceLock<exact::Prepared<BigRational>>,
 }
 
 impl<'a> Checker<'a> {
-    /// A checker for certificates bound to `data`, using `backend`.
+    /// A checker for certificates bound to `data`, using `backend`, under the default
+    /// [`CertLimits`].
     pub fn new(data: &'a Dataset, backend: Backend) -> Checker<'a> {
+        Checker::with_limits(data, backend, CertLimits::default())
+    }
+    /// A checker under `limits` (derive them from the flags the data was read with:
+    /// [`CertLimits::new`]).
+    pub fn with_limits(data: &'a Dataset, backend: Backend, limits: CertLimits) -> Checker<'a> {
         Checker {
             data,
             backend,
+            limits,
             malachite: OnceLock::new(),
             num: OnceLock::new(),
         }
     }
-    /// Check one certificate ([`check`]).
+    /// Check one certificate ([`check`]). A string beyond the [`CertLimits`] is a failed
+    /// `limits` check, and then nothing else is computed.
     pub fn check(&self, cert: &Certificate) -> Report {
+        if let Err(e) = within_limits(cert, &self.limits) {
+            return Report::default().failed("limits", e);
+        }
         let d = self.data;
         match self.backend {
             Backend::Malachite => exact::run(
@@ -260,15 +363,101 @@ pub fn check_file(cert_path: &Path, data: &Dataset, backend: Backend) -> Result<
     Checker::new(data, backend).check_file(cert_path)
 }
 
-/// Check a file, or every `*.json` file of a folder (sorted by name). In a folder, JSON
-/// files whose top-level `format` is not a string starting with `dlgeom-cert` (e.g. a
-/// `summary.json`) are listed with a [`Report::skipped`] reason instead of being checked.
+/// Check a file, or every `*.json` file of a folder, under the default [`CertLimits`]
+/// ([`check_path_with`]).
 pub fn check_path(
     path: &Path,
     data: &Dataset,
     backend: Backend,
 ) -> Vec<(PathBuf, Result<Report, String>)> {
-    let checker = Checker::new(data, backend);
+    check_path_with(path, data, backend, CertLimits::default())
+}
+
+/// The top-level keys of a certificate.
+const CERT_KEYS: [&str; 8] = [
+    "format",
+    "tool",
+    "source",
+    "data",
+    "configuration",
+    "network",
+    "claims",
+    "float_check",
+];
+
+/// What one JSON file of a folder is, from its top-level object.
+enum Kind {
+    /// `format` starts with `dlgeom-cert`: checked as a certificate.
+    Certificate,
+    /// `format` is `dlgeom-summary/1`: checked against the certificates beside it.
+    Summary,
+    /// Not ours: listed with the reason.
+    Other(String),
+    /// Looks like a certificate or a summary but is neither: a rejection.
+    Lookalike(String),
+}
+
+fn kind(v: &serde_json::Value) -> Kind {
+    let Some(o) = v.as_object() else {
+        return Kind::Other("not a JSON object".into());
+    };
+    let format = o.get("format");
+    if let Some(f) = format.and_then(|f| f.as_str()) {
+        if f.starts_with("dlgeom-cert") {
+            return Kind::Certificate;
+        }
+        if f == "dlgeom-summary/1" {
+            return Kind::Summary;
+        }
+        if f == crate::data::FORMAT_TAG {
+            return Kind::Other(format!("a {f} data file"));
+        }
+        let plain: String = (f.chars())
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        if plain.contains("dlgeom") {
+            return Kind::Lookalike(format!(
+                "format {f:?} resembles a dlgeom-cert format tag but is not {FORMAT} (nor dlgeom-summary/1): it cannot be verified"
+            ));
+        }
+    }
+    let keys: Vec<&str> = (CERT_KEYS.iter().skip(1))
+        .filter(|k| o.contains_key(**k))
+        .copied()
+        .collect();
+    if keys.len() >= 2 {
+        return Kind::Lookalike(format!(
+            "has the certificate keys {keys:?} but format {}: it cannot be verified as a {FORMAT} certificate",
+            format.map_or("missing".to_string(), |f| f.to_string())
+        ));
+    }
+    Kind::Other(format!(
+        "not a {FORMAT} certificate (format {})",
+        format.map_or("missing".to_string(), |f| f.to_string())
+    ))
+}
+
+/// Check a file, or every `*.json` file of a folder (sorted by name; other files are not
+/// looked at), under `limits`. In a folder:
+/// - a file whose top-level `format` starts with `dlgeom-cert` is checked as a certificate;
+/// - `summary.json`-like files (`format` `dlgeom-summary/1`) are checked against the data
+///   and the certificates beside them (module `summary`: data binding, every configuration
+///   row's certificate with its id, family, verdict and exact cost, the C3 counts, the cost
+///   distinctness and the claim statuses) and yield one `summary` check;
+/// - a file that looks like a certificate but cannot be verified as one (a `format` that
+///   resembles a dlgeom tag, e.g. `"Dlgeom-cert/1"`, or two or more of a certificate's
+///   top-level keys with another or no `format`), and a file that is not JSON, are errors
+///   (rejections);
+/// - any other JSON file (a data file, a network block, anything else) is listed with a
+///   [`Report::skipped`] reason.
+pub fn check_path_with(
+    path: &Path,
+    data: &Dataset,
+    backend: Backend,
+    limits: CertLimits,
+) -> Vec<(PathBuf, Result<Report, String>)> {
+    let checker = Checker::with_limits(data, backend, limits);
     if !path.is_dir() {
         return vec![(path.to_path_buf(), checker.check_file(path))];
     }
@@ -285,27 +474,67 @@ pub fn check_path(
         }
     };
     files.sort();
-    // One certificate per task (rayon); `collect` keeps the sorted order, so the output does
-    // not depend on the thread count.
+    enum Found {
+        Cert(Report, Option<summary::CertInfo>),
+        Summary(serde_json::Value),
+        Done(Result<Report, String>),
+    }
+    // One file per task (rayon); `collect` keeps the sorted order, so the output does not
+    // depend on the thread count.
     use rayon::prelude::*;
-    files
+    let mut found: Vec<(PathBuf, Found)> = files
         .into_par_iter()
         .map(|p| {
-            let r = std::fs::read_to_string(&p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))
-                .and_then(|text| {
-                    let v: serde_json::Value =
-                        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
-                    match v.get("format").and_then(|f| f.as_str()) {
-                        Some(f) if f.starts_with("dlgeom-cert") => checker
-                            .check_json(&text)
-                            .map_err(|e| format!("{}: {e}", p.display())),
-                        other => Ok(Report {
-                            checks: vec![],
-                            skipped: Some(format!("not a {FORMAT} certificate (format {other:?})")),
-                        }),
+            let at = |e: String| format!("{}: {e}", p.display());
+            let text = match std::fs::read_to_string(&p) {
+                Ok(t) => t,
+                Err(e) => return (p.clone(), Found::Done(Err(at(format!("cannot read: {e}"))))),
+            };
+            let v: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => return (p.clone(), Found::Done(Err(at(e.to_string())))),
+            };
+            let f = match kind(&v) {
+                Kind::Certificate => match parse_certificate(&text) {
+                    Ok(c) => {
+                        drop(v);
+                        let rep = checker.check(&c);
+                        let info = summary::CertInfo::of(&c, rep.accepted());
+                        Found::Cert(rep, Some(info))
                     }
-                });
+                    Err(e) => Found::Done(Err(at(e))),
+                },
+                Kind::Summary => Found::Summary(v),
+                Kind::Other(why) => Found::Done(Ok(Report {
+                    checks: vec![],
+                    skipped: Some(why),
+                })),
+                Kind::Lookalike(why) => Found::Done(Err(at(why))),
+            };
+            (p, f)
+        })
+        .collect();
+    // The certificates' summary fields, by file stem, for the summaries.
+    let mut infos = std::collections::BTreeMap::new();
+    for (p, f) in &mut found {
+        if let (Found::Cert(_, info), Some(stem)) = (f, p.file_stem()) {
+            if let Some(i) = info.take() {
+                infos.insert(stem.to_string_lossy().into_owned(), i);
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(p, f)| {
+            let r = match f {
+                Found::Cert(rep, _) => Ok(rep),
+                Found::Done(r) => r,
+                Found::Summary(v) => {
+                    let mut rep = Report::default();
+                    rep.add("summary", summary::check(&v, data, &infos));
+                    Ok(rep)
+                }
+            };
             (p, r)
         })
         .collect()

@@ -10,14 +10,29 @@ use num_traits::Zero;
 use std::fmt::Debug;
 use std::str::FromStr;
 
-/// Longest number text accepted (characters); bounds the work a hostile string can demand.
-pub const MAX_TEXT: usize = 100_000;
+/// The parser of [`Num::parse`]: no digit limit of its own. Only text made of digits, `-`
+/// and `/` (the characters of canonical numbers, [`plain`]) reaches it; the digits of every
+/// such string of a certificate are bounded before any is parsed ([`super::CertLimits`],
+/// applied by [`super::Checker::check`]), which bounds the work a hostile string can demand;
+/// the data is read under `--max-digits`, which that bound includes.
+const UNBOUNDED: crate::arith::ParseLimits = crate::arith::ParseLimits {
+    max_exponent: 0,
+    max_digits: usize::MAX,
+};
+
+/// Only digits, `-` and `/`: the only characters a canonical number has. Any other text is
+/// rejected before it is parsed (this also keeps the parsers' own extensions, `+`, `_`,
+/// decimals and exponents, out).
+pub fn plain(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'-' || b == b'/')
+}
 
 /// An exact ordered field with canonical text `"p/q"` (lowest terms, `q > 0`, integers
 /// without `/1`).
 pub trait Num: Clone + PartialEq + PartialOrd + Debug {
-    /// Parse canonical text; anything else (other spellings, garbage, `1/0`, text longer
-    /// than [`MAX_TEXT`]) is an error naming the text.
+    /// Parse canonical text; anything else (other spellings, garbage, `1/0`) is an error
+    /// naming the text. The caller bounds its length ([`super::CertLimits`]).
     fn parse(s: &str) -> Result<Self, String>;
     /// The canonical text.
     fn text(&self) -> String;
@@ -100,12 +115,6 @@ fn canonical<T>(
     value: Result<T, String>,
     text: impl Fn(&T) -> String,
 ) -> Result<T, String> {
-    if s.len() > MAX_TEXT {
-        return Err(format!(
-            "number text of {} characters exceeds {MAX_TEXT}",
-            s.len()
-        ));
-    }
     let v = value.map_err(|e| format!("\"{s}\" is not an exact number ({e})"))?;
     match text(&v) {
         c if c == s => Ok(v),
@@ -135,7 +144,12 @@ macro_rules! ring_ops {
 impl Num for Rat {
     ring_ops!();
     fn parse(s: &str) -> Result<Self, String> {
-        canonical(s, Rat::parse(s).map_err(|e| e.0), Rat::canonical)
+        let v = if plain(s) {
+            Rat::parse_with(s, &UNBOUNDED).map_err(|e| e.0)
+        } else {
+            Err("bad text".into())
+        };
+        canonical(s, v, Rat::canonical)
     }
     fn text(&self) -> String {
         self.canonical()
@@ -178,12 +192,7 @@ impl Num for Rat {
 impl Num for BigRational {
     ring_ops!();
     fn parse(s: &str) -> Result<Self, String> {
-        // Only digits, '-' and '/' can be canonical; this also keeps the parser's own
-        // extensions ('+', '_') out.
-        let plain = s.len() <= MAX_TEXT
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'/');
-        let v = if plain {
+        let v = if plain(s) {
             BigRational::from_str(s).map_err(|e| e.to_string())
         } else {
             Err("bad text".into())
