@@ -97,6 +97,10 @@ pub fn verify(args: &VerifyArgs) -> Output {
     if layers == 0 {
         return Output::bad_input("--layers must be at least 1");
     }
+    // Before any work: certificates whose numbers would exceed the digit limit.
+    if let Err(e) = crate::verify::check_data_size(&data, args.limits.number.max_digits) {
+        return Output::bad_input(format!("{}: {e}", args.data.display()));
+    }
     let opts = Options {
         layers,
         norm: args.norm,

@@ -148,6 +148,49 @@ pub fn run_plan_with(
     }
 }
 
+/// The size of the data over one common denominator: the digits of the largest input
+/// numerator `|x·D|`, `D` the lcm of all input denominators (`|x·D|` has at most
+/// `bits(p) + bits(D) − bits(q) + 1` bits for `x = p/q`). `None` once it exceeds `limit`
+/// digits (the lcm is then not completed, so this stays cheap on any data).
+pub fn scaled_data_digits(data: &Dataset, limit: usize) -> Option<usize> {
+    let digits = |bits: u64| (bits as u128 * 30_103 / 100_000) as usize + 1;
+    let inputs = || data.classes.iter().flat_map(|c| c.inputs.iter().flatten());
+    let mut d = crate::arith::Int::one();
+    for v in inputs() {
+        if !v.is_integer() {
+            d = d.lcm(&v.denom());
+            if digits(d.bit_size()) > limit {
+                return None;
+            }
+        }
+    }
+    let (db, mut most) = (d.bit_size(), 0u64);
+    for v in inputs().filter(|v| !v.is_zero()) {
+        most = most.max(v.numer().bit_size() + db + 1 - v.denom().bit_size());
+    }
+    Some(digits(most)).filter(|&n| n <= limit)
+}
+
+/// The up-front size limit of `verify`: the exact certificates of data whose inputs, over one
+/// common denominator, have numerators of `S` digits hold least-squares weights, costs and
+/// gradients of about `4(Q+1)·S` digits (Cramer's rule on the normal equations, squared
+/// residuals), which must fit the digit limit of one number (`max_digits`, `--max-digits`;
+/// the checker reads certificates under the same limit). Refused before any work, with the
+/// sizes, when `4(Q+1)·S > max_digits`.
+pub fn check_data_size(data: &Dataset, max_digits: usize) -> Result<(), String> {
+    let factor = 4 * (data.q + 1);
+    let limit = max_digits / factor;
+    match scaled_data_digits(data, limit) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "the inputs over their common denominator have numerators of more than {limit} digits: \
+             the exact certificates (least-squares weights, costs, gradients) would hold numbers \
+             of about {factor} times as many digits, beyond the limit of {max_digits} digits per \
+             number (raise it with --max-digits; the cost of exact arithmetic grows with it)"
+        )),
+    }
+}
+
 /// Class `c` (0-based) as `class 2 ("versicolor")`.
 pub fn class_label(data: &Dataset, c: usize) -> String {
     match &data.classes[c].name {

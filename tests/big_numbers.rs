@@ -167,3 +167,45 @@ fn verify_on_large_unrelated_denominators_is_checked() {
     }
     assert!(built >= 4, "only {built} configurations built");
 }
+
+/// The up-front size limit: 6 points with 1000-digit unrelated denominators (numerators of
+/// ≈ 12 000 digits over the common denominator) would give certificates with numbers of
+/// ≈ 140 000 digits, beyond the default 100 000-digit limit: refused before any work, with
+/// exit code 2, a message naming the flag, and nothing written; 300-digit denominators pass.
+#[test]
+fn data_too_large_for_checkable_certificates_is_refused_up_front() {
+    use dlgeom_cert::verify::{check_data_size, scaled_data_digits};
+    let small = data(300);
+    let s = scaled_data_digits(&small, usize::MAX).unwrap();
+    assert!((12 * 299..=12 * 300 + 2).contains(&s), "{s}");
+    assert!(check_data_size(&small, 100_000).is_ok());
+    let large = data(1000);
+    assert!(scaled_data_digits(&large, 11_000).is_none());
+    let e = check_data_size(&large, 100_000).unwrap_err();
+    assert!(e.contains("--max-digits"), "{e}");
+    assert!(check_data_size(&large, 1_000_000).is_ok());
+
+    let dir = std::env::temp_dir().join(format!("dlgeom-big-numbers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("large.json");
+    std::fs::write(&file, large.to_json_pretty()).unwrap();
+    let out = dir.join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dlgeom-cert"))
+        .args([
+            "verify",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--max-digits") && err.contains("large.json"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
