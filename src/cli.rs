@@ -225,6 +225,10 @@ pub fn verify_with(args: &VerifyArgs, after_write: &dyn Fn(&Path)) -> Output {
     if !args.quiet && !args.json {
         eprintln!("configurations: {counts}");
     }
+    // Before any work: certificates whose numbers would exceed the digit limit.
+    if let Err(e) = crate::verify::check_data_size(&data, args.limits.number.max_digits) {
+        return Output::bad_input(format!("{}: {e}", args.data.display()));
+    }
     let opts = Options {
         layers,
         norm: args.norm,

@@ -301,6 +301,49 @@ pub fn run_plan_with(
     }
 }
 
+/// The size of the data over one common denominator: the digits of the largest input
+/// numerator `|x·D|`, `D` the lcm of all input denominators (`|x·D|` has at most
+/// `bits(p) + bits(D) − bits(q) + 1` bits for `x = p/q`). `None` once it exceeds `limit`
+/// digits (the lcm is then not completed, so this stays cheap on any data).
+pub fn scaled_data_digits(data: &Dataset, limit: usize) -> Option<usize> {
+    let digits = |bits: u64| (bits as u128 * 30_103 / 100_000) as usize + 1;
+    let inputs = || data.classes.iter().flat_map(|c| c.inputs.iter().flatten());
+    let mut d = crate::arith::Int::one();
+    for v in inputs() {
+        if !v.is_integer() {
+            d = d.lcm(&v.denom());
+            if digits(d.bit_size()) > limit {
+                return None;
+            }
+        }
+    }
+    let (db, mut most) = (d.bit_size(), 0u64);
+    for v in inputs().filter(|v| !v.is_zero()) {
+        most = most.max(v.numer().bit_size() + db + 1 - v.denom().bit_size());
+    }
+    Some(digits(most)).filter(|&n| n <= limit)
+}
+
+/// The up-front size limit of `verify`: the exact certificates of data whose inputs, over one
+/// common denominator, have numerators of `S` digits hold least-squares weights, costs and
+/// gradients of about `4(Q+1)·S` digits (Cramer's rule on the normal equations, squared
+/// residuals), which must fit the digit limit of one number (`max_digits`, `--max-digits`;
+/// the checker reads certificates under the same limit). Refused before any work, with the
+/// sizes, when `4(Q+1)·S > max_digits`.
+pub fn check_data_size(data: &Dataset, max_digits: usize) -> Result<(), String> {
+    let factor = 4 * (data.q + 1);
+    let limit = max_digits / factor;
+    match scaled_data_digits(data, limit) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "the inputs over their common denominator have numerators of more than {limit} digits: \
+             the exact certificates (least-squares weights, costs, gradients) would hold numbers \
+             of about {factor} times as many digits, beyond the limit of {max_digits} digits per \
+             number (raise it with --max-digits; the cost of exact arithmetic grows with it)"
+        )),
+    }
+}
+
 /// Class `c` (0-based) as `class 2 ("versicolor")`.
 pub fn class_label(data: &Dataset, c: usize) -> String {
     match &data.classes[c].name {
@@ -666,13 +709,24 @@ pub fn pass_through_shift(
         d[q * q + m] = u[m].clone();
         d[k - q + m] = -&v[m];
     }
+    // Only the hidden layers decide the patterns and the margin, so the samples are
+    // evaluated with the output layer set to zero (its least-squares weights are the largest
+    // numbers of the network, and the cost is not needed): where every point is all-on at
+    // `t`, the network is affine along the segment and the output moves by
+    // `t·W_{L+1}⋯W_2 u − t·v = 0`, so the cost is exactly `analysis.exact.cost`.
+    let hidden_only = |s: &Rat| {
+        let mut m = net.step(&d, s);
+        let out = m.layers.last_mut().expect("an output layer");
+        out.w = crate::matrix::Matrix::zeros(q, q);
+        out.b = vec![Rat::zero(); q];
+        m
+    };
     let mut t = Rat::one();
     for _ in 0..64 {
         let samples = [-&t, t.clone()];
         let ok = samples.iter().all(|s| {
-            let e = net.step(&d, s).evaluate_exact(data, norm);
+            let e = hidden_only(s).evaluate_exact(data, norm);
             e.patterns.iter().all(|p| p.iter().all(|&b| b))
-                && e.cost == analysis.exact.cost
                 && e.margin.is_some_and(|m| m.0.is_positive())
         });
         if ok {

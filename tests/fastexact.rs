@@ -414,16 +414,24 @@ fn many_chunks_ties_and_overflow() {
 /// A common denominator beyond the bit limit: the fast path declines and falls back.
 #[test]
 fn huge_common_denominator_falls_back() {
-    // denominators 2^k·3 for many k and distinct primes: lcm far above 2048 bits
-    let primes = [
-        3i64, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73,
-    ];
+    // 400 distinct primes above 10⁶ as denominators: lcm ≈ 8000 bits, far above 2048 bits
+    // and above `MAX_SCALED_BLOWUP` times the mean coordinate size (about 12 bits)
+    let mut primes = Vec::new();
+    let mut c = 1_000_003i64;
+    while primes.len() < 400 {
+        if (3..)
+            .step_by(2)
+            .take_while(|d| d * d <= c)
+            .all(|d| c % d != 0)
+        {
+            primes.push(c);
+        }
+        c += 2;
+    }
     let inputs: Vec<Vec<Rat>> = (0..400)
         .map(|i| {
-            let p = primes[i % primes.len()];
-            let d = Rat::parse(&format!("1e{}", 3 + 2 * i)).unwrap();
             vec![
-                &Rat::from_frac(1, p).unwrap() / &d,
+                Rat::from_frac(1, primes[i]).unwrap(),
                 Rat::from_frac(i as i64, 7).unwrap(),
             ]
         })

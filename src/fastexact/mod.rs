@@ -84,6 +84,27 @@ pub const CHUNK: usize = 256;
 /// [`ScaledData::new`] declines and the callers fall back to the naive rational code.
 pub const MAX_DENOMINATOR_BITS: u64 = 2048;
 
+/// Beyond [`MAX_DENOMINATOR_BITS`], the integer path is still used while the scaled inputs
+/// (`N·Q` numerators over the common denominator `D`) take at most this many times the bits
+/// of the data itself: few points with large unrelated denominators (the lcm is then a
+/// small multiple of one point's size), where the naive rational code would spend its time
+/// in a gcd at every operation on numbers as large as the output layer's.
+pub const MAX_SCALED_BLOWUP: u64 = 16;
+
+/// The largest common denominator (in bits) [`ScaledData::new`] accepts for `data`:
+/// [`MAX_DENOMINATOR_BITS`], or [`MAX_SCALED_BLOWUP`] times the mean bit size of an input
+/// coordinate when that is larger (so the scaled inputs take at most `MAX_SCALED_BLOWUP`
+/// times the data's bits).
+pub fn denominator_bit_limit(data: &Dataset) -> u64 {
+    let (mut coords, mut bits) = (0u64, 0u64);
+    for v in data.classes.iter().flat_map(|c| c.inputs.iter().flatten()) {
+        coords += 1;
+        bits = bits.saturating_add(v.bit_size());
+    }
+    let mean = bits.checked_div(coords).unwrap_or(0);
+    MAX_DENOMINATOR_BITS.max(mean.saturating_mul(MAX_SCALED_BLOWUP))
+}
+
 // ---------------------------------------------------------------------------------------
 // Scaled data and network
 // ---------------------------------------------------------------------------------------
@@ -158,14 +179,15 @@ impl ScaledData {
             .flat_map(|(j, c)| (0..c.inputs.len()).map(move |i| (j, i)))
             .collect();
         let input = |&(j, i): &(usize, usize)| &data.classes[j].inputs[i];
+        let max_bits = denominator_bit_limit(data);
         let partial: Vec<Option<Int>> = points
             .par_chunks(CHUNK)
-            .map(|ch| lcm_denoms(ch.iter().flat_map(input), MAX_DENOMINATOR_BITS))
+            .map(|ch| lcm_denoms(ch.iter().flat_map(input), max_bits))
             .collect();
         let mut denom = Int::one();
         for p in partial {
             denom = denom.lcm(&p?);
-            if denom.bit_size() > MAX_DENOMINATOR_BITS {
+            if denom.bit_size() > max_bits {
                 return None;
             }
         }
