@@ -302,7 +302,8 @@ fn network_from_block(block: &J) -> Result<Network, String> {
             return Err(format!(
                 "\"hidden_layers\" is {h} but \"layers\" has {} entries (expected L + 1 = {})",
                 layers.len(),
-                h + 1
+                // In u128: L = usize::MAX must not wrap to 0.
+                h as u128 + 1
             ));
         }
     }

@@ -330,7 +330,7 @@ pub fn render(s: &Summary) -> String {
             "{:<3} {:<15} {}\n",
             c.claim,
             c.status.to_uppercase(),
-            c.detail
+            shorten_numbers(&c.detail)
         ));
     }
     if !s.families_not_run.is_empty() {
@@ -356,10 +356,188 @@ pub fn shorten(s: &str) -> String {
     if s.len() <= 40 {
         s.to_string()
     } else {
-        let approx = Rat::parse(s).map(|r| r.to_f64()).unwrap_or(f64::NAN);
+        let approx = Rat::parse(s).map_or_else(|_| format!("{:.6e}", f64::NAN), |r| sci(&r));
         format!(
-            "≈ {approx:.6e} ({} characters exact, in the certificate)",
+            "≈ {approx} ({} characters exact, in the certificate)",
             s.len()
         )
+    }
+}
+
+/// Every exact number of more than 40 characters in a line of text (a maximal run of
+/// digits, `-` and `/` that is a number), [`shorten`]ed; the rest is kept as it is.
+pub fn shorten_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit() || c == '-' || c == '/') {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run
+            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '/'))
+            .unwrap_or(run.len());
+        let token = &run[..len];
+        if len > 40 && Rat::parse(token).is_ok() {
+            out.push_str(&shorten(token));
+        } else {
+            out.push_str(token);
+        }
+        rest = &run[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `r` in scientific notation with 7 significant digits, like `format!("{:.6e}", x)` of a
+/// float (`-3.700000e-8000`), computed from the exact value: no underflow to `0` or
+/// overflow to `inf` whatever the exponent. The decimal exponent `e = ⌊log₁₀ |p/q|⌋` is
+/// `d(p) − d(q)` or one less (`d`: number of digits), decided by one comparison; the
+/// mantissa `|p/q|·10^{6−e}` is rounded to the nearest integer, ties to even.
+pub fn sci(r: &Rat) -> String {
+    use malachite_base::num::arithmetic::traits::{DivRem, Parity, Pow};
+    use malachite_nz::natural::Natural;
+    use std::str::FromStr;
+    let text = r.canonical();
+    let (sign, mag) = match text.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", text.as_str()),
+    };
+    let (p, q) = mag.split_once('/').unwrap_or((mag, "1"));
+    // Canonical text: the number of digits of each is the length of its text.
+    let mut e = p.len() as i64 - q.len() as i64;
+    let (Ok(p), Ok(q)) = (Natural::from_str(p), Natural::from_str(q)) else {
+        return format!("{:.6e}", f64::NAN);
+    };
+    if p == 0u32 {
+        return "0.000000e0".to_string();
+    }
+    let ten = |k: i64| Natural::from(10u32).pow(k.unsigned_abs());
+    // |p/q|·10^k as a fraction n/d.
+    let scaled = |k: i64| {
+        if k >= 0 {
+            (&p * ten(k), q.clone())
+        } else {
+            (p.clone(), &q * ten(k))
+        }
+    };
+    let (n, d) = scaled(-e);
+    if n < d {
+        e -= 1;
+    }
+    let (n, d) = scaled(6 - e);
+    let (mut m, rem) = n.div_rem(&d);
+    let twice = rem << 1u32;
+    if twice > d || (twice == d && m.odd()) {
+        m += Natural::from(1u32);
+    }
+    if m == ten(7) {
+        m = ten(6);
+        e += 1;
+    }
+    let m = m.to_string();
+    format!("{sign}{}.{}e{e}", &m[..1], &m[1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact notation equals the float one wherever the float is exact enough (a
+    /// normal `f64` far from a rounding boundary).
+    #[test]
+    fn sci_matches_float_formatting_in_range() {
+        for s in [
+            "1",
+            "-1",
+            "7",
+            "10",
+            "999999",
+            "1234567",
+            "-1234567/1000",
+            "1/3",
+            "-2/3",
+            "123456789012345678901234567890",
+            "1/1024",
+            "5/7",
+            "31415926535/10000000000",
+            "-99999994/10",
+        ] {
+            let r = Rat::parse(s).unwrap();
+            assert_eq!(sci(&r), format!("{:.6e}", r.to_f64()), "{s}");
+        }
+        assert_eq!(sci(&Rat::zero()), format!("{:.6e}", 0.0));
+    }
+
+    /// Rounding at the seventh digit: ties to even, and a carry into a new exponent.
+    #[test]
+    fn sci_rounds_exactly() {
+        let r = |s: &str| sci(&Rat::parse(s).unwrap());
+        assert_eq!(r("12345665/10"), "1.234566e6"); // tie, 6 is even
+        assert_eq!(r("12345675/10"), "1.234568e6"); // tie, 7 is odd
+        assert_eq!(r("123456650001/100000"), "1.234567e6");
+        assert_eq!(r("99999995"), "1.000000e8");
+        assert_eq!(r("-99999995/1000"), "-1.000000e5");
+        assert_eq!(r("9999999"), "9.999999e6");
+    }
+
+    /// A tiny positive cost, far below the smallest `f64`, gets its true exponent (it was
+    /// shown as `≈ 0.000000e0`), and a huge one is not `inf`.
+    #[test]
+    fn shorten_tiny_and_huge_values_exactly() {
+        let tiny = format!("37/1{}", "0".repeat(8001)); // 3.7·10⁻⁸⁰⁰⁰
+        assert_eq!(
+            shorten(&tiny),
+            format!(
+                "≈ 3.700000e-8000 ({} characters exact, in the certificate)",
+                tiny.len()
+            )
+        );
+        let third = format!("1/3{}", "0".repeat(799)); // 10⁻⁸⁰⁰/3
+        assert!(
+            shorten(&third).starts_with("≈ 3.333333e-800 ("),
+            "{}",
+            shorten(&third)
+        );
+        let huge = format!("-2{}", "0".repeat(400)); // −2·10⁴⁰⁰
+        assert!(
+            shorten(&huge).starts_with("≈ -2.000000e400 ("),
+            "{}",
+            shorten(&huge)
+        );
+        assert_eq!(shorten("1/3"), "1/3");
+    }
+
+    /// Long numbers inside a claim's line are shortened in the rendered table, the rest of
+    /// the line kept; short numbers stay exact.
+    #[test]
+    fn long_numbers_in_a_detail_are_shortened() {
+        let margin = format!("1/7{}", "0".repeat(20_000));
+        let detail = format!("cost 0, gradient exactly 0, margin {margin}; largest weight 12 bits (f64 cross-check: cost 3.5e-33)");
+        let out = shorten_numbers(&detail);
+        assert_eq!(
+            out,
+            format!("cost 0, gradient exactly 0, margin ≈ 1.428571e-20001 ({} characters exact, in the certificate); largest weight 12 bits (f64 cross-check: cost 3.5e-33)", margin.len())
+        );
+        let summary = Summary {
+            format: "dlgeom-summary/1".into(),
+            data_sha256_bytes: "00".into(),
+            data_sha256_canonical: "00".into(),
+            classes: 2,
+            points: 4,
+            hidden_layers: 2,
+            claims: vec![row("C1", "certified", detail)],
+            c3_families: vec![],
+            certified_costs_distinct: true,
+            configurations: vec![],
+        };
+        let text = render(&summary);
+        assert!(text.len() < 1000, "{}", text.len());
+        let want = format!(
+            "margin ≈ 1.428571e-20001 ({} characters exact",
+            margin.len()
+        );
+        assert!(text.contains(&want), "{text}");
+        // A run of digits that is not one number is left alone.
+        let odd = format!("ids {}-{}", "1".repeat(30), "2".repeat(30));
+        assert_eq!(shorten_numbers(&odd), odd);
     }
 }

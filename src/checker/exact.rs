@@ -889,8 +889,9 @@ fn network<N: Num>(nr: &NetworkRecord, q: usize) -> Result<Net<N>, String> {
     if nr.hidden_layers == 0 {
         fail!("network.hidden_layers: must be at least 1");
     }
-    let layers = nr.hidden_layers.saturating_add(1);
-    eq("network.layers (length)", nr.layers.len(), layers)?;
+    // `L + 1` in u128: `L = usize::MAX` must neither wrap nor saturate in the message.
+    let layers = nr.hidden_layers as u128 + 1;
+    eq("network.layers (length)", nr.layers.len() as u128, layers)?;
     let (mut w, mut b) = (Vec::new(), Vec::new());
     for (l, lr) in nr.layers.iter().enumerate() {
         let p = format!("network.layers[{l}]");
