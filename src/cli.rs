@@ -226,8 +226,8 @@ pub fn verify_with(args: &VerifyArgs, after_write: &dyn Fn(&Path)) -> Output {
         eprintln!("configurations: {counts}");
     }
     // Before any work: certificates whose numbers would exceed the digit limit.
-    if let Err(e) = crate::verify::check_data_size(&data, args.limits.number.max_digits) {
-        return Output::bad_input(format!("{}: {e}", args.data.display()));
+    if let Err(e) = crate::verify::check_data_size(&data, args.cert_limits.max_digits) {
+        return Output::bad_input(format!("{}: {e}; nothing was written", args.data.display()));
     }
     let opts = Options {
         layers,

@@ -528,6 +528,7 @@ mod tests {
             c3_families: vec![],
             certified_costs_distinct: true,
             configurations: vec![],
+            families_not_run: vec![],
         };
         let text = render(&summary);
         assert!(text.len() < 1000, "{}", text.len());

@@ -327,9 +327,10 @@ pub fn scaled_data_digits(data: &Dataset, limit: usize) -> Option<usize> {
 /// The up-front size limit of `verify`: the exact certificates of data whose inputs, over one
 /// common denominator, have numerators of `S` digits hold least-squares weights, costs and
 /// gradients of about `4(Q+1)·S` digits (Cramer's rule on the normal equations, squared
-/// residuals), which must fit the digit limit of one number (`max_digits`, `--max-digits`;
-/// the checker reads certificates under the same limit). Refused before any work, with the
-/// sizes, when `4(Q+1)·S > max_digits`.
+/// residuals), which must fit the per-number limit of certificates (`max_digits` =
+/// `D` of [`crate::checker::CertLimits`], `--max-certificate-digits`, the limit the checker
+/// reads certificates under). Refused before any work, with the sizes, when
+/// `4(Q+1)·S > D`: the same answer the pre-write test would give after all the work.
 pub fn check_data_size(data: &Dataset, max_digits: usize) -> Result<(), String> {
     let factor = 4 * (data.q + 1);
     let limit = max_digits / factor;
@@ -339,7 +340,8 @@ pub fn check_data_size(data: &Dataset, max_digits: usize) -> Result<(), String> 
             "the inputs over their common denominator have numerators of more than {limit} digits: \
              the exact certificates (least-squares weights, costs, gradients) would hold numbers \
              of about {factor} times as many digits, beyond the limit of {max_digits} digits per \
-             number (raise it with --max-digits; the cost of exact arithmetic grows with it)"
+             certificate number (raise it with --max-certificate-digits; the cost of exact \
+             arithmetic grows with it)"
         )),
     }
 }

@@ -170,8 +170,9 @@ fn verify_on_large_unrelated_denominators_is_checked() {
 
 /// The up-front size limit: 6 points with 1000-digit unrelated denominators (numerators of
 /// ≈ 12 000 digits over the common denominator) would give certificates with numbers of
-/// ≈ 140 000 digits, beyond the default 100 000-digit limit: refused before any work, with
-/// exit code 2, a message naming the flag, and nothing written; 300-digit denominators pass.
+/// ≈ 140 000 digits, beyond a 100 000-digit certificate limit, and 8000-digit ones beyond
+/// the default limit of 1 000 000: refused before any work, with exit code 2, a message
+/// naming the flag, and nothing written; 300-digit denominators pass.
 #[test]
 fn data_too_large_for_checkable_certificates_is_refused_up_front() {
     use dlgeom_cert::verify::{check_data_size, scaled_data_digits};
@@ -182,8 +183,9 @@ fn data_too_large_for_checkable_certificates_is_refused_up_front() {
     let large = data(1000);
     assert!(scaled_data_digits(&large, 11_000).is_none());
     let e = check_data_size(&large, 100_000).unwrap_err();
-    assert!(e.contains("--max-digits"), "{e}");
+    assert!(e.contains("--max-certificate-digits"), "{e}");
     assert!(check_data_size(&large, 1_000_000).is_ok());
+    let large = data(8000);
 
     let dir = std::env::temp_dir().join(format!("dlgeom-big-numbers-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -203,7 +205,7 @@ fn data_too_large_for_checkable_certificates_is_refused_up_front() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("--max-digits") && err.contains("large.json"),
+        err.contains("--max-certificate-digits") && err.contains("large.json"),
         "{err}"
     );
     assert!(!out.exists());

@@ -3,9 +3,10 @@
 //! `summary.json` verified against the certificates beside it, skipped files listed).
 
 use dlgeom_cert::checker::CertLimits;
-use dlgeom_cert::cli::{self, VerifyArgs};
+use dlgeom_cert::cli::{self, VerifyArgs, DEFAULT_MAX_CONFIGURATIONS, DEFAULT_MAX_LAYERS};
 use dlgeom_cert::data::DataLimits;
 use dlgeom_cert::network::Normalisation;
+use dlgeom_cert::verify::Families;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -276,6 +277,9 @@ fn args(out: &Path, force: bool) -> VerifyArgs {
         quiet: false,
         no_self_check: false,
         limits: DataLimits::default(),
+        families: Families::ALL,
+        max_configurations: DEFAULT_MAX_CONFIGURATIONS,
+        max_layers: DEFAULT_MAX_LAYERS,
         cert_limits: CertLimits::default(),
     }
 }

@@ -84,6 +84,40 @@ fn same<T: PartialEq + std::fmt::Debug>(what: &str, claimed: T, actual: T) -> Re
     Ok(())
 }
 
+/// The configuration families, in the order `families_not_run` lists them.
+const FAMILIES: [&str; 4] = ["shallow", "global", "partial", "grouped"];
+
+/// The families a run left out (`families_not_run`: distinct, known, in [`FAMILIES`]
+/// order, not all of them); empty when the key is absent.
+fn families_not_run(o: &Map<String, Value>) -> Result<Vec<&'static str>, String> {
+    let Some(v) = o.get("families_not_run") else {
+        return Ok(Vec::new());
+    };
+    let a = v.as_array().ok_or("families_not_run: not an array")?;
+    let mut out = Vec::new();
+    let mut previous: Option<usize> = None;
+    for (i, f) in a.iter().enumerate() {
+        let f = f
+            .as_str()
+            .ok_or_else(|| format!("families_not_run[{i}]: not a string"))?;
+        let k = FAMILIES
+            .iter()
+            .position(|x| *x == f)
+            .ok_or_else(|| format!("families_not_run[{i}]: unknown family {f:?}"))?;
+        if previous.is_some_and(|p| p >= k) {
+            return Err(format!(
+                "families_not_run: not distinct families in the order {FAMILIES:?}"
+            ));
+        }
+        previous = Some(k);
+        out.push(FAMILIES[k]);
+    }
+    if out.is_empty() || out.len() == FAMILIES.len() {
+        return Err("families_not_run: present but empty, or every family".into());
+    }
+    Ok(out)
+}
+
 /// Check a `dlgeom-summary/1` document against the data and the certificates of its folder
 /// (`certs`: file stem → fields). `Ok` says what matched; `Err` names the first mismatch.
 pub(super) fn check(
@@ -103,7 +137,16 @@ pub(super) fn check(
         "certified_costs_distinct",
         "configurations",
     ];
-    let o = object(v, "summary", &top)?;
+    // `families_not_run` is present only when `--families` left a family out.
+    let o = match v.get("families_not_run") {
+        Some(_) => {
+            let mut with = top.to_vec();
+            with.push("families_not_run");
+            object(v, "summary", &with)?
+        }
+        None => object(v, "summary", &top)?,
+    };
+    let not_run = families_not_run(o)?;
     same(
         "format",
         string(o, "summary", "format")?,
@@ -144,8 +187,13 @@ pub(super) fn check(
             return Err(format!("{what}: listed twice"));
         }
         let family = string(r, &what, "family")?;
-        if !["shallow", "global", "partial", "grouped"].contains(&family) {
+        if !FAMILIES.contains(&family) {
             return Err(format!("{what}.family: unknown {family:?}"));
+        }
+        if not_run.contains(&family) {
+            return Err(format!(
+                "{what}: family {family} is listed in families_not_run"
+            ));
         }
         let verdict = string(r, &what, "verdict")?;
         let (cost, reason) = (optional(r, &what, "cost")?, optional(r, &what, "reason")?);
@@ -268,6 +316,9 @@ pub(super) fn check(
 
     // Claim statuses.
     let mut expected: Vec<(&str, &str)> = Vec::new();
+    if not_run.contains(&"global") {
+        expected.extend([("C1", "not-run"), ("C2", "not-run"), ("C4", "not-run")]);
+    }
     if let Some(g) = parsed.iter().find(|r| r.0 == "global") {
         match g.2.as_str() {
             "global-minimum" => {
@@ -304,7 +355,17 @@ pub(super) fn check(
     }
     let target = (1u128 << q.min(127)) - 1;
     let c3 = partial_certified as u128 >= target && distinct;
-    expected.push(("C3", if c3 { "certified" } else { "not-certified" }));
+    let c3_not_run = ["shallow", "partial", "grouped"]
+        .iter()
+        .any(|f| not_run.contains(f));
+    expected.push((
+        "C3",
+        match () {
+            _ if c3_not_run => "not-run",
+            _ if c3 => "certified",
+            _ => "not-certified",
+        },
+    ));
     expected.sort();
     let claims = o["claims"].as_array().ok_or("claims: not an array")?;
     same("claims (number of rows)", claims.len(), expected.len())?;
