@@ -436,7 +436,8 @@ fn hostile_json_is_rejected_without_panic() {
     edit(&|v| v["network"]["hidden_layers"] = Value::from(0));
     edit(&|v| v["network"]["layers"][0]["w"][0] = Value::Array(vec![Value::from("1"); 100_000]));
     edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("1/0"));
-    edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("9".repeat(200_000)));
+    // Beyond the default certificate limit (10 × --max-digits = 1 000 000 digits).
+    edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("9".repeat(1_000_001)));
     edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from("NaN"));
     edit(&|v| v["network"]["layers"][0]["b"][0] = Value::from(1));
     edit(&|v| v["claims"]["margin"]["class"] = Value::from(u64::MAX));

@@ -221,8 +221,9 @@ pub struct Report {
     /// The checks in order. A failed structural check (unknown normalisation, malformed data or
     /// network) ends the list, since nothing after it can be computed.
     pub checks: Vec<Check>,
-    /// Set by [`check_path`] for a JSON file in a folder that is not a certificate (it is
-    /// listed, not checked; such a report is neither accepted nor a rejection).
+    /// Set by [`check_path`] for a JSON file in a folder that is neither a certificate, nor a
+    /// summary, nor looks like one (it is listed, not checked; such a report is neither
+    /// accepted nor a rejection).
     pub skipped: Option<String>,
 }
 
