@@ -421,8 +421,7 @@ fn gradient_descent_search(
 /// The rows of the output Jacobian `∂f_o(x)/∂θ` (`o = 1..Q`) at one input, in
 /// [`Network::flatten`] order.
 pub fn output_jacobian(net: &Network, x: &[Rat]) -> Vec<Vec<Rat>> {
-    let q = net.width();
-    (0..q).map(|o| net.output_gradient(x, o)).collect()
+    net.output_gradients(x)
 }
 
 /// `rank J` over all data points (MATH.md §5), from an affinely independent subset of every

@@ -224,6 +224,26 @@ impl Network {
         grad.into_iter().flatten().collect()
     }
 
+    /// `∂f_o(x)/∂θ` for every output `o = 0..Q` (the rows of the output Jacobian at `x`):
+    /// [`Network::output_gradient`] for each `o`, with the weights and the forward pass
+    /// computed once instead of once per output.
+    pub fn output_gradients(&self, x: &[Rat]) -> Vec<Vec<Rat>> {
+        let wts = self.weights::<Rat>();
+        let q = wts.q;
+        let (hs, zs) = forward(&wts, x);
+        (0..q)
+            .map(|o| {
+                let mut r = vec![Rat::zero(); q];
+                r[o] = Rat::one();
+                let mut grad: Vec<Vec<Rat>> = (0..wts.w.len())
+                    .map(|_| vec![Rat::zero(); q * q + q])
+                    .collect();
+                backward(&wts, &hs, &zs, r, &mut grad);
+                grad.into_iter().flatten().collect()
+            })
+            .collect()
+    }
+
     /// The exact evaluation: the same [`Evaluation`] as `evaluate::<Rat>`, computed by the
     /// integer common-denominator fast path [`crate::fastexact::evaluate_exact`].
     // Integration point (fastexact): exact callers use this; `evaluate` stays the generic

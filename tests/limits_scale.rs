@@ -416,3 +416,23 @@ fn lazy_plans_equal_the_reference_order_and_the_counts() {
     assert_eq!(first[66].id(), "partial-S1,2");
     assert!(t.elapsed() < Duration::from_secs(2));
 }
+
+/// The output Jacobian rows computed with one forward pass equal the per-output gradients.
+#[test]
+fn output_gradients_equal_each_output_gradient() {
+    use dlgeom_cert::data::{DataLimits, Dataset};
+    let data = Dataset::load(
+        Path::new("examples/three_classes.json"),
+        &DataLimits::default(),
+    )
+    .unwrap();
+    for plan in [plans::global(3), plans::shallow(3)] {
+        let c = dlgeom_cert::construct::build(&data, 5, &plan).unwrap();
+        for x in data.classes.iter().flat_map(|c| &c.inputs) {
+            let all = c.network.output_gradients(x);
+            for (o, row) in all.iter().enumerate() {
+                assert_eq!(row, &c.network.output_gradient(x, o), "output {o}");
+            }
+        }
+    }
+}
