@@ -72,10 +72,7 @@ pub struct VerifyArgs {
     pub cert_limits: checker::CertLimits,
 }
 
-/// Default of `--max-layers`: the largest `L` accepted by `verify`, `certify` and `plot`.
-/// Time and memory grow with `L` (certificates hold `L + 1` layers; at `L = 1000` one
-/// `verify` of a 15-point, 3-class example takes a few seconds); raise it with the flag.
-pub const DEFAULT_MAX_LAYERS: usize = 1000;
+pub use crate::checker::DEFAULT_MAX_LAYERS;
 
 /// Default of `--max-configurations`: the largest number of configurations `verify` builds
 /// without being asked (every one is built, analysed exactly, and kept as a certificate;

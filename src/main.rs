@@ -170,6 +170,9 @@ enum Command {
         /// Print the result as JSON
         #[arg(long)]
         json: bool,
+        /// Largest number of hidden layers accepted in a certificate's network
+        #[arg(long, default_value_t = DEFAULT_MAX_LAYERS)]
+        max_layers: usize,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -329,7 +332,7 @@ fn main() {
             families,
             max_configurations,
             max_layers,
-            cert_limits: limits.cert_limits(),
+            cert_limits: limits.cert_limits().with_max_layers(max_layers),
         }),
         Command::Check {
             cert,
@@ -337,13 +340,14 @@ fn main() {
             backend,
             quiet,
             json,
+            max_layers,
             limits,
         } => cli::check(
             &cert,
             &data,
             backend.into(),
             &limits.limits(),
-            limits.cert_limits(),
+            limits.cert_limits().with_max_layers(max_layers),
             quiet,
             json,
         ),
@@ -372,7 +376,7 @@ fn main() {
             json,
             &limits.limits(),
             max_layers,
-            limits.cert_limits(),
+            limits.cert_limits().with_max_layers(max_layers),
         ),
         Command::Export {
             cert,

@@ -436,3 +436,20 @@ fn output_gradients_equal_each_output_gradient() {
         }
     }
 }
+
+/// `check` reads a certificate under the same `--max-layers` as `verify` and `certify`: a
+/// network deeper than the limit is rejected before it is evaluated, naming the flag.
+#[test]
+fn check_refuses_a_network_deeper_than_max_layers() {
+    let cert = "certificates/two_classes/global.json";
+    let data = "examples/two_classes.json";
+    let o = run(&["check", cert, "--data", data, "--max-layers", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("L = 2 exceeds the limit of 1 hidden layers") && out.contains("--max-layers"),
+        "{out}"
+    );
+    let o = run(&["check", cert, "--data", data, "--max-layers", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}

@@ -145,7 +145,16 @@ pub const CERTIFICATE_DIGITS_PER_DATA_DIGIT: usize = 10;
 pub struct CertLimits {
     /// `D`: the largest number of decimal digits in one string of a certificate.
     pub max_digits: usize,
+    /// The largest number of hidden layers `L` of a certificate's network (`--max-layers`,
+    /// the same flag and default as `verify --layers` and `certify`).
+    pub max_layers: usize,
 }
+
+/// Default of `--max-layers`: the largest `L` accepted by `verify`, `certify`, `plot` and
+/// `check`. Time and memory grow linearly with `L` (certificates hold `L + 1` layers; at
+/// `L = 1000` one `verify` of a 15-point, 3-class example takes a few seconds); raise it
+/// with the flag.
+pub const DEFAULT_MAX_LAYERS: usize = 1000;
 
 impl CertLimits {
     /// `D` of the flags `--max-certificate-digits` (`None` when not given) and the data's
@@ -158,7 +167,13 @@ impl CertLimits {
                     .max_digits
                     .saturating_mul(CERTIFICATE_DIGITS_PER_DATA_DIGIT),
             },
+            max_layers: DEFAULT_MAX_LAYERS,
         }
+    }
+
+    /// The same limits with `--max-layers` = `max_layers`.
+    pub fn with_max_layers(self, max_layers: usize) -> CertLimits {
+        CertLimits { max_layers, ..self }
     }
 }
 
@@ -191,6 +206,13 @@ pub fn within_limits(cert: &Certificate, limits: &CertLimits) -> Result<(), Stri
                 .try_for_each(|(k, x)| walk(x, d).map_err(|(p, n, l)| (format!(".{k}{p}"), n, l))),
             _ => Ok(()),
         }
+    }
+    let l = cert.network.hidden_layers;
+    if l > limits.max_layers {
+        return Err(format!(
+            "network.hidden_layers: L = {l} exceeds the limit of {} hidden layers (raise it with --max-layers)",
+            limits.max_layers
+        ));
     }
     let v = serde_json::to_value(cert).map_err(|e| format!("certificate: {e}"))?;
     walk(&v, limits.max_digits).map_err(|(p, digits, len)| {
