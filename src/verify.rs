@@ -308,13 +308,15 @@ pub fn run_plan_with(
 pub fn scaled_data_digits(data: &Dataset, limit: usize) -> Option<usize> {
     let digits = |bits: u64| (bits as u128 * 30_103 / 100_000) as usize + 1;
     let inputs = || data.classes.iter().flat_map(|c| c.inputs.iter().flatten());
-    let mut d = crate::arith::Int::one();
-    for v in inputs() {
-        if !v.is_integer() {
-            d = d.lcm(&v.denom());
+    let (mut d, mut last) = (crate::arith::Int::one(), crate::arith::Int::one());
+    for v in inputs().filter(|v| !v.is_integer()) {
+        let den = v.denom();
+        if den != last {
+            d = d.lcm(&den);
             if digits(d.bit_size()) > limit {
                 return None;
             }
+            last = den;
         }
     }
     let (db, mut most) = (d.bit_size(), 0u64);

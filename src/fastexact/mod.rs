@@ -86,15 +86,19 @@ pub const MAX_DENOMINATOR_BITS: u64 = 2048;
 
 /// Beyond [`MAX_DENOMINATOR_BITS`], the integer path is still used while the scaled inputs
 /// (`N·Q` numerators over the common denominator `D`) take at most this many times the bits
-/// of the data itself: few points with large unrelated denominators (the lcm is then a
-/// small multiple of one point's size), where the naive rational code would spend its time
-/// in a gcd at every operation on numbers as large as the output layer's.
-pub const MAX_SCALED_BLOWUP: u64 = 16;
+/// of the data itself (and at most [`MAX_SCALED_BITS`]): few points with large unrelated
+/// denominators (`D` is then at most `N·Q` times one coordinate), where the naive rational
+/// code would spend its time in a gcd at every operation on numbers as large as the output
+/// layer's.
+pub const MAX_SCALED_BLOWUP: u64 = 64;
+
+/// The most bits the scaled inputs may take beyond the [`MAX_DENOMINATOR_BITS`] rule (1 GiB).
+pub const MAX_SCALED_BITS: u64 = 1 << 33;
 
 /// The largest common denominator (in bits) [`ScaledData::new`] accepts for `data`:
-/// [`MAX_DENOMINATOR_BITS`], or [`MAX_SCALED_BLOWUP`] times the mean bit size of an input
-/// coordinate when that is larger (so the scaled inputs take at most `MAX_SCALED_BLOWUP`
-/// times the data's bits).
+/// [`MAX_DENOMINATOR_BITS`], or, when that is larger, [`MAX_SCALED_BLOWUP`] times the mean
+/// bit size of an input coordinate, capped so that the `N·Q` scaled inputs take at most
+/// [`MAX_SCALED_BITS`].
 pub fn denominator_bit_limit(data: &Dataset) -> u64 {
     let (mut coords, mut bits) = (0u64, 0u64);
     for v in data.classes.iter().flat_map(|c| c.inputs.iter().flatten()) {
@@ -102,7 +106,8 @@ pub fn denominator_bit_limit(data: &Dataset) -> u64 {
         bits = bits.saturating_add(v.bit_size());
     }
     let mean = bits.checked_div(coords).unwrap_or(0);
-    MAX_DENOMINATOR_BITS.max(mean.saturating_mul(MAX_SCALED_BLOWUP))
+    let cap = MAX_SCALED_BITS.checked_div(coords).unwrap_or(0);
+    MAX_DENOMINATOR_BITS.max(mean.saturating_mul(MAX_SCALED_BLOWUP).min(cap))
 }
 
 // ---------------------------------------------------------------------------------------
