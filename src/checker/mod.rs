@@ -97,7 +97,6 @@ pub mod num;
 use crate::arith::Rat;
 use crate::cert::{Certificate, FORMAT};
 use crate::data::Dataset;
-use num_rational::BigRational;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -206,7 +205,7 @@ pub struct Checker<'a> {
     data: &'a Dataset,
     backend: Backend,
     malachite: OnceLock<exact::Prepared<Rat>>,
-    num: OnceLock<exact::Prepared<BigRational>>,
+    num: OnceLock<exact::Prepared<num::BigQ>>,
 }
 
 impl<'a> Checker<'a> {
