@@ -4,11 +4,12 @@
 //! operation, and its own gcd (Euclid with Lehmer steps) against malachite's, on random big
 //! values and edge cases. Also: a 99,990-digit weight is checked (and rejected) by the num
 //! backend in about the time malachite takes, where num-rational's own reduction (binary
-//! gcd) took over a minute; and the messages about the number of layers do not overflow.
+//! gcd) took over a minute; comparisons of close big values do not recurse; and the
+//! messages about the number of layers do not overflow.
 
 use dlgeom_cert::arith::Rat;
 use dlgeom_cert::cert::Certificate;
-use dlgeom_cert::checker::num::{gcd, Num};
+use dlgeom_cert::checker::num::{gcd, BigQ, Num};
 use dlgeom_cert::checker::{check, Backend};
 use dlgeom_cert::construct::plans;
 use dlgeom_cert::data::{DataLimits, Dataset};
@@ -18,11 +19,10 @@ use dlgeom_cert::verify::{run_plan, Options, Outcome};
 use malachite_base::num::arithmetic::traits::Gcd;
 use malachite_nz::natural::Natural;
 use num_bigint::BigUint;
-use num_rational::BigRational;
 use proptest::prelude::*;
 use std::str::FromStr;
 
-type Big = BigRational;
+type Big = BigQ;
 
 fn nat(s: &str) -> BigUint {
     BigUint::from_str(s).unwrap()
@@ -302,4 +302,34 @@ fn layer_count_messages_do_not_overflow() {
     let r = check(&cert, &data, Backend::Num);
     let f = r.failures().next().expect("rejected");
     assert_eq!(f.detail, "network.layers (length): claimed 0, recomputed 3");
+}
+
+/// Adjacent Fibonacci ratios `F(n+1)/F(n)` and `F(n+2)/F(n+1)` (n = 100,000: 20,899 digits)
+/// share `n` continued-fraction terms. num-rational's comparison recursed once per shared
+/// term and overflowed the stack (an abort of the whole checker, not a rejection); the num
+/// backend's comparison is one cross-multiplication, here in a thread with the default
+/// 2 MiB stack. Equal values compare equal, and both backends agree.
+#[test]
+fn comparing_close_big_values_does_not_recurse() {
+    let (mut f0, mut f1) = (BigUint::from(0u32), BigUint::from(1u32));
+    for _ in 0..100_000 {
+        (f0, f1) = (f1.clone(), f0 + f1);
+    }
+    let f2 = &f0 + &f1;
+    let (s, t) = (format!("{f1}/{f0}"), format!("{f2}/{f1}"));
+    let (ms, mt) = (Rat::parse(&s).unwrap(), Rat::parse(&t).unwrap());
+    let want = (ms.partial_cmp(&mt), ms == mt);
+    let got = std::thread::spawn(move || {
+        let (a, b) = (
+            <Big as Num>::parse(&s).unwrap(),
+            <Big as Num>::parse(&t).unwrap(),
+        );
+        assert!(a == a.clone() && a <= a.clone());
+        assert_eq!(a.partial_cmp(&b), b.partial_cmp(&a).map(|o| o.reverse()));
+        (a.partial_cmp(&b), a == b)
+    })
+    .join()
+    .expect("no stack overflow");
+    assert_eq!(got, want);
+    assert_eq!(want, (Some(std::cmp::Ordering::Greater), false));
 }

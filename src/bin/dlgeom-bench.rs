@@ -19,7 +19,7 @@
 //!   shallow and global), in parallel as `verify` does.
 //! - `verify`: [`verify::run`], all families (no files written, no self-check).
 //! - `check`: [`checker::Checker::check`] (malachite backend) of every certificate of one
-//!   [`verify::run`] (the run itself is untimed).
+//!   [`verify::run`] (the run itself is untimed); `check-num`: the same with the num backend.
 //!
 //! Output line: `{"mode":..,"q":..,"n":..,"layers":..,"runs":..,"median_s":..,"min_s":..,
 //! "times_s":[..], ...}` plus mode-specific fields.
@@ -37,7 +37,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: dlgeom-bench eval|global|families|verify|check DATA [--layers L] [--repeat K] [--budget SECONDS] [--network-out FILE]";
+const USAGE: &str = "usage: dlgeom-bench eval|global|families|verify|check|check-num DATA [--layers L] [--repeat K] [--budget SECONDS] [--network-out FILE]";
 
 struct Args {
     mode: String,
@@ -260,7 +260,12 @@ fn real_main() -> Result<(), String> {
                 json!({ "configurations": n.0, "built": n.1 }),
             );
         }
-        "check" => {
+        mode @ ("check" | "check-num") => {
+            let backend = if mode == "check" {
+                Backend::Malachite
+            } else {
+                Backend::Num
+            };
             let r = verify::run(&data, &opts);
             let certs: Vec<_> = r
                 .entries
@@ -272,11 +277,11 @@ fn real_main() -> Result<(), String> {
                 .collect();
             let mut accepted = 0;
             let times = time_runs(k, budget, || {
-                let checker = checker::Checker::new(&data, Backend::Malachite);
+                let checker = checker::Checker::new(&data, backend);
                 accepted = certs.iter().filter(|c| checker.check(c).accepted()).count();
             });
             emit(
-                line("check", &data, layers, &times),
+                line(mode, &data, layers, &times),
                 json!({ "certificates": certs.len(), "accepted": accepted }),
             );
         }

@@ -2037,7 +2037,7 @@ mod tests {
     /// matrices; `2⁶¹ − 1` on these never does), and both backends agree on residues.
     #[test]
     fn rank_mod_is_a_lower_bound() {
-        use num_rational::BigRational;
+        use crate::checker::num::BigQ;
         let mut r = rationals(99);
         let (mut lost, mut equal) = (0, 0);
         for case in 0..200 {
@@ -2065,7 +2065,7 @@ mod tests {
                     }
                 }
                 for x in m.iter().flatten() {
-                    let y: BigRational = Num::parse(&x.canonical()).unwrap();
+                    let y: BigQ = Num::parse(&x.canonical()).unwrap();
                     assert_eq!(Num::mod_prime(x, p), y.mod_prime(p), "{x} mod {p}");
                 }
             }
@@ -2091,10 +2091,10 @@ mod tests {
                 assert_eq!(<Rat as Num>::dot(&a, &b), slow);
                 let big = |v: &[Rat]| {
                     v.iter()
-                        .map(|x| <num_rational::BigRational as Num>::parse(&x.canonical()).unwrap())
+                        .map(|x| <crate::checker::num::BigQ as Num>::parse(&x.canonical()).unwrap())
                         .collect::<Vec<_>>()
                 };
-                let d = <num_rational::BigRational as Num>::dot(&big(&a), &big(&b));
+                let d = <crate::checker::num::BigQ as Num>::dot(&big(&a), &big(&b));
                 assert_eq!(d.text(), slow.canonical());
             }
         }

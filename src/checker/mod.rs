@@ -107,7 +107,6 @@ mod summary;
 use crate::arith::{ParseLimits, Rat};
 use crate::cert::{Certificate, FORMAT};
 use crate::data::Dataset;
-use num_rational::BigRational;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -321,7 +320,7 @@ pub struct Checker<'a> {
     backend: Backend,
     limits: CertLimits,
     malachite: OnceLock<exact::Prepared<Rat>>,
-    num: OnceLock<exact::Prepared<BigRational>>,
+    num: OnceLock<exact::Prepared<num::BigQ>>,
 }
 
 impl<'a> Checker<'a> {

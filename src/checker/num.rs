@@ -1,5 +1,6 @@
 //! The exact arithmetic the checker needs, as a small trait with two independent backends:
-//! malachite (through [`crate::arith::Rat`]) and `num_rational::BigRational`. Every check is
+//! malachite (through [`crate::arith::Rat`]) and `num_rational::BigRational` (through
+//! [`BigQ`], with its own gcd, reductions and comparisons). Every check is
 //! written once, generically, and runs on both; a bug in one big-number library would have
 //! to be repeated in the other to go unnoticed.
 
@@ -189,22 +190,63 @@ impl Num for Rat {
     }
 }
 
-impl Num for BigRational {
+/// A `num_rational::BigRational` in lowest terms with a positive denominator (every
+/// constructor here keeps it so), compared structurally (`=`) and by cross-multiplication
+/// (`<`). num-rational's own comparison recurses once per continued-fraction term the two
+/// values share: adjacent Fibonacci ratios of 20,000 digits overflow the stack, an abort
+/// rather than a rejection.
+#[derive(Clone, Debug)]
+pub struct BigQ(BigRational);
+
+impl BigQ {
+    /// The value as num-rational's type.
+    pub fn as_ratio(&self) -> &BigRational {
+        &self.0
+    }
+    fn numer(&self) -> &BigInt {
+        self.0.numer()
+    }
+    fn denom(&self) -> &BigInt {
+        self.0.denom()
+    }
+    fn int(n: BigInt) -> BigQ {
+        BigQ(BigRational::from_integer(n))
+    }
+}
+
+impl PartialEq for BigQ {
+    fn eq(&self, o: &Self) -> bool {
+        self.numer() == o.numer() && self.denom() == o.denom()
+    }
+}
+
+impl PartialOrd for BigQ {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        // Positive denominators: a/b < c/d ⇔ a·d < c·b.
+        Some(if self.denom() == o.denom() {
+            self.numer().cmp(o.numer())
+        } else {
+            (self.numer() * o.denom()).cmp(&(o.numer() * self.denom()))
+        })
+    }
+}
+
+impl Num for BigQ {
     // The field operations reduce with [`gcd`] (Euclid with Lehmer steps) and build the
     // result with `new_raw`: num-rational's own operators reduce with num-bigint's binary
     // gcd, whose every step shifts the whole number (quadratic in bits, minutes for one
     // 100,000-digit operand).
     fn add(&self, o: &Self) -> Self {
-        add_q(self, o)
+        BigQ(add_q(&self.0, &o.0))
     }
     fn sub(&self, o: &Self) -> Self {
-        add_q(self, &-o)
+        BigQ(add_q(&self.0, &-&o.0))
     }
     fn mul(&self, o: &Self) -> Self {
-        mul_q(self, o)
+        BigQ(mul_q(&self.0, &o.0))
     }
     fn neg(&self) -> Self {
-        -self
+        BigQ(-&self.0)
     }
     fn parse(s: &str) -> Result<Self, String> {
         let v = if plain(s) {
@@ -221,16 +263,16 @@ impl Num for BigRational {
                 v.to_string()
             }
         };
-        canonical(s, v, text).map(|(v, _)| v)
+        canonical(s, v, text).map(|(v, _)| BigQ(v))
     }
     fn text(&self) -> String {
-        self.to_string()
+        self.0.to_string()
     }
     fn from_usize(n: usize) -> Self {
-        BigRational::from_integer(BigInt::from(n))
+        BigQ::int(BigInt::from(n))
     }
     fn div(&self, o: &Self) -> Option<Self> {
-        if Zero::is_zero(o) {
+        if Zero::is_zero(&o.0) {
             return None;
         }
         let (c, d) = (o.numer(), o.denom());
@@ -239,7 +281,7 @@ impl Num for BigRational {
         } else {
             BigRational::new_raw(d.clone(), c.clone())
         };
-        Some(mul_q(self, &inv))
+        Some(BigQ(mul_q(&self.0, &inv)))
     }
     fn sign(&self) -> i32 {
         match self.numer().sign() {
@@ -253,13 +295,13 @@ impl Num for BigRational {
     }
     fn to_f64(&self) -> f64 {
         // Through the canonical text, so both backends round identically.
-        Rat::parse(&self.to_string()).map_or(f64::NAN, |r| r.to_f64())
+        Rat::parse(&self.text()).map_or(f64::NAN, |r| r.to_f64())
     }
     fn dot(a: &[Self], b: &[Self]) -> Self {
         // A numerator over the lcm of the denominators so far, reduced once.
         let (mut sn, mut sd) = (BigInt::zero(), BigInt::one());
         for (x, y) in a.iter().zip(b) {
-            if Zero::is_zero(x) || Zero::is_zero(y) {
+            if Zero::is_zero(&x.0) || Zero::is_zero(&y.0) {
                 continue;
             }
             let (tn, td) = (x.numer() * y.numer(), x.denom() * y.denom());
@@ -272,7 +314,7 @@ impl Num for BigRational {
                 sd *= p;
             }
         }
-        reduce(sn, sd).0
+        BigQ(reduce(sn, sd).0)
     }
     fn mod_prime(&self, m: u64) -> Option<u64> {
         let modulo = |x: &BigInt| -> u64 {
@@ -288,17 +330,17 @@ impl Num for BigRational {
         Some(mul_mod(modulo(self.numer()), inv, m))
     }
     fn to_i64(&self) -> Option<i64> {
-        self.is_integer().then(|| self.numer().to_i64()).flatten()
+        self.0.is_integer().then(|| self.numer().to_i64()).flatten()
     }
     fn from_i128(n: i128) -> Self {
-        BigRational::from_integer(BigInt::from(n))
+        BigQ::int(BigInt::from(n))
     }
     fn denom_lcm(v: &[Self]) -> Self {
         let l = (v.iter()).fold(BigInt::one(), |l, x| {
             let g = gcd_int(&l, x.denom());
             div_by(&l, &g) * x.denom()
         });
-        BigRational::from_integer(l)
+        BigQ::int(l)
     }
 }
 
