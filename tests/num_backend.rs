@@ -10,7 +10,7 @@
 use dlgeom_cert::arith::Rat;
 use dlgeom_cert::cert::Certificate;
 use dlgeom_cert::checker::num::{gcd, BigQ, Num};
-use dlgeom_cert::checker::{check, Backend};
+use dlgeom_cert::checker::{check, Backend, CertLimits, Checker};
 use dlgeom_cert::construct::plans;
 use dlgeom_cert::data::{DataLimits, Dataset};
 use dlgeom_cert::netio::network_from_json;
@@ -290,7 +290,16 @@ fn layer_count_messages_do_not_overflow() {
     let (data, mut cert) = global_certificate();
     cert.network.hidden_layers = usize::MAX;
     for backend in [Backend::Malachite, Backend::Num] {
+        // Under the default --max-layers the claimed depth is refused before anything else.
         let r = check(&cert, &data, backend);
+        let f = r.failures().next().expect("rejected");
+        assert_eq!(
+            f.detail,
+            "network.hidden_layers: L = 18446744073709551615 exceeds the limit of 1000 hidden layers (raise it with --max-layers)"
+        );
+        // With the limit raised as far as it goes, the layer count itself is compared.
+        let limits = CertLimits::default().with_max_layers(usize::MAX);
+        let r = Checker::with_limits(&data, backend, limits).check(&cert);
         let f = r.failures().next().expect("rejected");
         assert_eq!(
             f.detail,
