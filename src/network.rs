@@ -213,15 +213,8 @@ impl Network {
     /// callers use it only at positive margin.
     pub fn output_gradient(&self, x: &[Rat], o: usize) -> Vec<Rat> {
         let wts = self.weights::<Rat>();
-        let q = wts.q;
         let (hs, zs) = forward(&wts, x);
-        let mut r = vec![Rat::zero(); q];
-        r[o] = Rat::one();
-        let mut grad: Vec<Vec<Rat>> = (0..wts.w.len())
-            .map(|_| vec![Rat::zero(); q * q + q])
-            .collect();
-        backward(&wts, &hs, &zs, r, &mut grad);
-        grad.into_iter().flatten().collect()
+        unit_gradient(&wts, &hs, &zs, o)
     }
 
     /// `∂f_o(x)/∂θ` for every output `o = 0..Q` (the rows of the output Jacobian at `x`):
@@ -229,18 +222,9 @@ impl Network {
     /// computed once instead of once per output.
     pub fn output_gradients(&self, x: &[Rat]) -> Vec<Vec<Rat>> {
         let wts = self.weights::<Rat>();
-        let q = wts.q;
         let (hs, zs) = forward(&wts, x);
-        (0..q)
-            .map(|o| {
-                let mut r = vec![Rat::zero(); q];
-                r[o] = Rat::one();
-                let mut grad: Vec<Vec<Rat>> = (0..wts.w.len())
-                    .map(|_| vec![Rat::zero(); q * q + q])
-                    .collect();
-                backward(&wts, &hs, &zs, r, &mut grad);
-                grad.into_iter().flatten().collect()
-            })
+        (0..wts.q)
+            .map(|o| unit_gradient(&wts, &hs, &zs, o))
             .collect()
     }
 
@@ -638,6 +622,19 @@ fn forward<S: Scalar>(wts: &Weights<S>, x: &[S]) -> (Vec<Vec<S>>, Vec<Vec<S>>) {
         }
     }
     (hs, zs)
+}
+
+/// `∂f_o/∂θ` at one input from its forward pass `(hs, zs)`: backpropagation of the unit
+/// residual `e_o` (MATH §2), flattened layer by layer.
+fn unit_gradient(wts: &Weights<Rat>, hs: &[Vec<Rat>], zs: &[Vec<Rat>], o: usize) -> Vec<Rat> {
+    let q = wts.q;
+    let mut r = vec![Rat::zero(); q];
+    r[o] = Rat::one();
+    let mut grad: Vec<Vec<Rat>> = (0..wts.w.len())
+        .map(|_| vec![Rat::zero(); q * q + q])
+        .collect();
+    backward(wts, hs, zs, r, &mut grad);
+    grad.into_iter().flatten().collect()
 }
 
 /// Backpropagation of one residual `r`; adds `Σ δ h ᵀ` and `δ` into `grad` (unnormalised).
