@@ -351,12 +351,21 @@ pub fn render(s: &Summary) -> String {
     out
 }
 
+/// The limits under which the report reads back numbers the tool itself computed (canonical
+/// `p/q`, no exponent): no digit limit, since a cost or margin may be longer than any data
+/// number and is already in memory.
+const CANONICAL: crate::arith::ParseLimits = crate::arith::ParseLimits {
+    max_exponent: 0,
+    max_digits: usize::MAX,
+};
+
 /// Long exact numbers are shown with their size; certificates hold them in full.
 pub fn shorten(s: &str) -> String {
     if s.len() <= 40 {
         s.to_string()
     } else {
-        let approx = Rat::parse(s).map_or_else(|_| format!("{:.6e}", f64::NAN), |r| sci(&r));
+        let approx = Rat::parse_with(s, &CANONICAL)
+            .map_or_else(|_| format!("{:.6e}", f64::NAN), |r| sci(&r));
         format!(
             "≈ {approx} ({} characters exact, in the certificate)",
             s.len()
@@ -376,7 +385,7 @@ pub fn shorten_numbers(text: &str) -> String {
             .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '/'))
             .unwrap_or(run.len());
         let token = &run[..len];
-        if len > 40 && Rat::parse(token).is_ok() {
+        if len > 40 && Rat::parse_with(token, &CANONICAL).is_ok() {
             out.push_str(&shorten(token));
         } else {
             out.push_str(token);

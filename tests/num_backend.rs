@@ -342,3 +342,18 @@ fn comparing_close_big_values_does_not_recurse() {
     assert_eq!(got, want);
     assert_eq!(want, (Some(std::cmp::Ordering::Greater), false));
 }
+
+/// Both backends round a computed value longer than any data number (here 150,000-digit
+/// numerator and denominator) to the same `f64`: the num backend once read it back under
+/// the data's default 100,000-digit limit and got NaN, so its float cross-check rejected a
+/// certificate that malachite accepted (6 points with 4,000-digit denominators, `shallow`).
+#[test]
+fn long_values_round_to_the_same_f64_in_both_backends() {
+    let q = format!("2{}", "0".repeat(149_999));
+    let p = format!("2{}1", "0".repeat(149_998));
+    let text = format!("{p}/{q}");
+    let m = <Rat as Num>::parse(&text).unwrap();
+    let b = <BigQ as Num>::parse(&text).unwrap();
+    assert_eq!(Num::to_f64(&m), 1.0);
+    assert_eq!(Num::to_f64(&b).to_bits(), Num::to_f64(&m).to_bits());
+}

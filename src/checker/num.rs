@@ -294,8 +294,10 @@ impl Num for BigQ {
         self.numer().bits().max(self.denom().bits())
     }
     fn to_f64(&self) -> f64 {
-        // Through the canonical text, so both backends round identically.
-        Rat::parse(&self.text()).map_or(f64::NAN, |r| r.to_f64())
+        // Through the canonical text, so both backends round identically; read without a
+        // digit limit (the certificate's own numbers were bounded before they were parsed,
+        // and a computed value may be longer than any data number).
+        Rat::parse_with(&self.text(), &UNBOUNDED).map_or(f64::NAN, |r| r.to_f64())
     }
     fn dot(a: &[Self], b: &[Self]) -> Self {
         // A numerator over the lcm of the denominators so far, reduced once.
