@@ -811,9 +811,22 @@ pub fn certify(
         Ok(d) => d,
         Err(o) => return o,
     };
-    let net = match crate::netio::load_network(net_path) {
+    // The network's numbers under the certificate limit of the same flags: `certify` reads
+    // back every certificate `verify` wrote under them.
+    let net_limits = crate::arith::ParseLimits {
+        max_digits: cert_limits.max_digits,
+        ..limits.number
+    };
+    // The loader's errors already start with the path. A number over the limit is over the
+    // certificate limit here, whose flag is --max-certificate-digits.
+    let net = match crate::netio::load_network_with(net_path, &net_limits) {
         Ok(n) => n,
-        Err(e) => return Output::bad_input(format!("{}: {e}", net_path.display())),
+        Err(e) => {
+            return Output::bad_input(e.replace(
+                "(raise it with --max-digits)",
+                "(the certificate limit of these flags; raise it with --max-certificate-digits); nothing was written",
+            ))
+        }
     };
     if net.hidden() > max_layers {
         return Output::bad_input(format!(

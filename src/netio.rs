@@ -37,7 +37,7 @@
 //! Nothing here panics on bad input: every problem is an `Err(String)` naming the layer,
 //! row and column, or the tensor and index.
 
-use crate::arith::Rat;
+use crate::arith::{ParseLimits, Rat};
 use crate::data::{quote, shorten};
 use crate::matrix::Matrix;
 use crate::network::{Layer, Network};
@@ -232,9 +232,11 @@ struct CertInfo {
     data_sha256: Option<String>,
 }
 
-fn json_number(x: &J, place: &str) -> Result<Rat, String> {
+fn json_number(x: &J, place: &str, limits: &ParseLimits) -> Result<Rat, String> {
     match x {
-        J::Num(t) | J::Str(t) => Rat::parse(t).map_err(|e| format!("{place}: {}", shorten(&e.0))),
+        J::Num(t) | J::Str(t) => {
+            Rat::parse_with(t, limits).map_err(|e| format!("{place}: {}", shorten(&e.0)))
+        }
         other => Err(format!(
             "{place}: expected a number (a string like \"3/4\" or a JSON number), found {}",
             other.kind()
@@ -256,7 +258,7 @@ fn json_count(x: &J, what: &str) -> Result<usize, String> {
 }
 
 /// Reads the network block (already known to be the network, bare or from a certificate).
-fn network_from_block(block: &J) -> Result<Network, String> {
+fn network_from_block(block: &J, limits: &ParseLimits) -> Result<Network, String> {
     let J::Obj(entries) = block else {
         return Err(format!(
             "the network must be a JSON object {{\"hidden_layers\": L, \"width\": Q, \"layers\": [...]}}, found {}",
@@ -374,6 +376,7 @@ fn network_from_block(block: &J) -> Result<Network, String> {
                 data.push(json_number(
                     x,
                     &format!("layer {ln}, W row {}, column {}", ri + 1, ci + 1),
+                    limits,
                 )?);
             }
         }
@@ -396,7 +399,7 @@ fn network_from_block(block: &J) -> Result<Network, String> {
         let b = b
             .iter()
             .enumerate()
-            .map(|(i, x)| json_number(x, &format!("layer {ln}, b entry {}", i + 1)))
+            .map(|(i, x)| json_number(x, &format!("layer {ln}, b entry {}", i + 1), limits))
             .collect::<Result<Vec<Rat>, String>>()?;
         out.push(Layer {
             w: Matrix::from_vec(q, q, data),
@@ -408,7 +411,10 @@ fn network_from_block(block: &J) -> Result<Network, String> {
 
 /// Parses a network block or a certificate; also returns what a certificate says about its
 /// origin.
-fn parse_network_json(bytes: &[u8]) -> Result<(Network, Option<CertInfo>), String> {
+fn parse_network_json(
+    bytes: &[u8],
+    limits: &ParseLimits,
+) -> Result<(Network, Option<CertInfo>), String> {
     let tree = parse_json_tree(bytes)?;
     if !matches!(tree, J::Obj(_)) {
         return Err(format!(
@@ -441,11 +447,11 @@ fn parse_network_json(bytes: &[u8]) -> Result<(Network, Option<CertInfo>), Strin
                 _ => None,
             },
         };
-        let n = network_from_block(net).map_err(|e| format!("certificate network: {e}"))?;
+        let n = network_from_block(net, limits).map_err(|e| format!("certificate network: {e}"))?;
         return Ok((n, Some(info)));
     }
     if tree.get("layers").is_some() {
-        return Ok((network_from_block(&tree)?, None));
+        return Ok((network_from_block(&tree, limits)?, None));
     }
     if tree.get("classes").is_some() {
         return Err(
@@ -478,7 +484,14 @@ fn parse_network_json(bytes: &[u8]) -> Result<(Network, Option<CertInfo>), Strin
 ///            r#"layer 2, W row 2, column 2: "1/0" has a zero denominator"#);
 /// ```
 pub fn network_from_json(bytes: &[u8]) -> Result<Network, String> {
-    parse_network_json(bytes).map(|(n, _)| n)
+    network_from_json_with(bytes, &ParseLimits::default())
+}
+
+/// [`network_from_json`] with every number read under `limits` (`certify` passes the
+/// certificate limits of its flags, so that it reads back every certificate `verify` wrote
+/// under the same flags).
+pub fn network_from_json_with(bytes: &[u8], limits: &ParseLimits) -> Result<Network, String> {
+    parse_network_json(bytes, limits).map(|(n, _)| n)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -732,11 +745,17 @@ fn is_safetensors_path(path: &Path) -> bool {
 /// Reads a network file: `.safetensors` (any case) with [`network_from_safetensors`],
 /// anything else as JSON with [`network_from_json`]. Errors start with the path.
 pub fn load_network(path: &Path) -> Result<Network, String> {
+    load_network_with(path, &ParseLimits::default())
+}
+
+/// [`load_network`] with the numbers of a JSON network read under `limits`
+/// ([`network_from_json_with`]).
+pub fn load_network_with(path: &Path, limits: &ParseLimits) -> Result<Network, String> {
     let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let r = if is_safetensors_path(path) {
         network_from_safetensors(&bytes)
     } else {
-        network_from_json(&bytes)
+        network_from_json_with(&bytes, limits)
     };
     r.map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -1077,7 +1096,12 @@ pub fn export(
     let (net, info) = if is_safetensors_path(input) {
         (network_from_safetensors(&bytes), None)
     } else {
-        match parse_network_json(&bytes) {
+        // A certificate `verify` wrote holds numbers up to the default certificate limit.
+        let limits = ParseLimits {
+            max_digits: crate::checker::CertLimits::default().max_digits,
+            ..ParseLimits::default()
+        };
+        match parse_network_json(&bytes, &limits) {
             Ok((n, i)) => (Ok(n), i),
             Err(e) => (Err(e), None),
         }

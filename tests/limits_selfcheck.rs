@@ -208,6 +208,14 @@ fn what_verify_and_certify_write_check_accepts_under_the_same_flags() {
     args.extend(flags);
     let o = run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    // The shallow network holds numbers longer than any data number: `certify` reads it
+    // back under the certificate limit of the same (default) flags, as `check` does.
+    let net = out.join("shallow.json");
+    let cert = d.join("shallow-imported.json");
+    let o = run(&["certify", "--network", s(&net), s(&data), "--out", s(&cert)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run(&["check", s(&cert), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     let _ = std::fs::remove_dir_all(&d);
 }
 
