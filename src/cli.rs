@@ -895,7 +895,7 @@ pub fn certify(
     };
     let c = &cert.claims;
     if json {
-        o.stdout = cert.to_json();
+        o.stdout = text;
     } else {
         o.stdout.push_str(&format!("verdict: {}\n", c.verdict));
         o.stdout.push_str(&format!(

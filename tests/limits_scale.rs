@@ -3,31 +3,15 @@
 //! with plans enumerated lazily; `gen` obeying the reader's limits. Every refusal is exit 2
 //! with the flag named, quickly, and writes nothing.
 
+mod common;
+use common::cli::{run, text, tmpdir};
+
 use dlgeom_cert::arith::Rat;
 use dlgeom_cert::construct::{plans, Family, Plan};
 use dlgeom_cert::verify::{configuration_counts, plan_iter, Families};
 use num_bigint::BigUint;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dlgeom-cert"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dlgeom-limits-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// `gen`-style data with one point per class (`x = 10·e_j`), written to `dir/data.json`.
 fn one_point_per_class(dir: &Path, q: usize) -> PathBuf {

@@ -2,31 +2,16 @@
 //! self-check of the bytes on disk, and the folder check (look-alike certificates rejected,
 //! `summary.json` verified against the certificates beside it, skipped files listed).
 
+mod common;
+use common::cli::{run, text, tmpdir};
+
 use dlgeom_cert::checker::CertLimits;
 use dlgeom_cert::cli::{self, VerifyArgs, DEFAULT_MAX_CONFIGURATIONS, DEFAULT_MAX_LAYERS};
 use dlgeom_cert::data::DataLimits;
 use dlgeom_cert::network::Normalisation;
 use dlgeom_cert::verify::Families;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dlgeom-cert"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dlgeom-limits-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::process::Output;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

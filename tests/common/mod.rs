@@ -3,6 +3,7 @@
 //! Everything else that changes a certificate must be rejected.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod decimal;
 
 use dlgeom_cert::arith::Rat;
